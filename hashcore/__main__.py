@@ -1,0 +1,5 @@
+import sys
+
+from hashcore.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Data files shipped with hashcore (ASIC catalogue, default scenario, genesis headers)."""
