@@ -1,0 +1,126 @@
+"""hashcore.cluster: the benchmark on every worker of a Dask LocalCluster, failures kept apart.
+
+Tiny benchmark (sha256d on the hashlib path, 0.2 s) so a whole LocalCluster test takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from hashcore.errors import InputError
+
+distributed = pytest.importorskip("distributed", reason="the cluster extra is not installed")
+cloudpickle = pytest.importorskip("cloudpickle")
+
+from hashcore import cluster  # noqa: E402
+from hashcore.cluster import cluster_bench, host_bench, parse_address  # noqa: E402
+
+TINY = dict(operations=["sha256d"], paths=["hashlib"], seconds=0.2, repeat=3)
+
+# The worker processes cannot import this test module: ship its functions by value.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def die_or_hang(options: dict) -> dict:
+    """Worker 0 dies mid-run (SIGKILL, as an OOM killer would); worker 1 never finishes;
+    the others run the real benchmark."""
+    from distributed import get_worker
+
+    name = str(get_worker().name)
+    if name == "0":
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGKILL)
+    if name == "1":
+        time.sleep(12)
+    return host_bench(options)
+
+
+def test_local_two_workers_one_result_each_with_machine_info():
+    run = cluster_bench("local:2", **TINY)
+    assert run.kind == "local"
+    assert len(run.hosts) == 2 and len(run.ok) == 2, [h.error for h in run.hosts]
+    workers = {h.worker for h in run.hosts}
+    assert len(workers) == 2
+    for h in run.hosts:
+        # machine info recorded beside the figure, and it ran where it was pinned
+        assert h.machine["hashcore"]["cpu_model"]
+        assert h.machine["hashcore"]["cores_usable"] >= 1
+        assert h.worker_facts["address"] == h.worker
+        assert h.worker_facts["pid"] != os.getpid()
+        best = h.best()["sha256d"]
+        assert best["path"] == "hashlib" and best["threads"] == 1
+        assert best["rate_per_s"] > 0 and best["hashes"] > 0
+        assert best["joules"] is not None and best["joules"] > 0
+    # the two workers are different processes
+    assert len({h.worker_facts["pid"] for h in run.hosts}) == 2
+    fleet = run.fleet()["sha256d"]
+    rates = [h.best()["sha256d"]["rate_per_s"] for h in run.hosts]
+    assert fleet["hosts"] == 2
+    assert fleet["rate_per_s"] == pytest.approx(sum(rates))
+    assert fleet["spread"]["min"] == min(rates) and fleet["spread"]["max"] == max(rates)
+    doc = json.loads(json.dumps(run.to_dict(), allow_nan=False))
+    assert doc["hosts_ok"] == 2 and doc["hosts_failed"] == 0
+    for host in doc["hosts"]:
+        assert host["benchmark"]["benchmarks"], "pytest-benchmark entries per host"
+        assert host["machine"]["cpu"]["count"] >= 1
+
+
+def test_killed_and_timed_out_workers_are_reported_and_the_other_result_kept():
+    run = cluster_bench("local:3", **TINY, task=die_or_hang, timeout_s=5)
+    assert len(run.hosts) == 3
+    by_name = {h.worker_facts.get("name"): h for h in run.ok}
+    assert list(by_name) == ["2"], [(h.worker, h.error) for h in run.hosts]
+    errors = sorted(h.error for h in run.failed)
+    assert len(errors) == 2
+    assert any("left the cluster" in e for e in errors), errors
+    assert any("no result within the timeout of 5 s" in e for e in errors), errors
+    survivor = by_name["2"]
+    assert survivor.best()["sha256d"]["rate_per_s"] > 0
+    fleet = run.fleet()["sha256d"]
+    assert fleet["hosts"] == 1
+    assert fleet["rate_per_s"] == pytest.approx(survivor.best()["sha256d"]["rate_per_s"])
+    doc = run.to_dict()
+    assert doc["hosts_failed"] == 2 and doc["hosts_ok"] == 1
+    assert {h["status"] for h in doc["hosts"]} == {"ok", "failed"}
+
+
+@pytest.mark.parametrize("text,expect", [
+    ("local:2", (2, None)), ("tcp://10.0.0.1:8786", (None, "tcp://10.0.0.1:8786")),
+    ("scheduler:8786", (None, "tcp://scheduler:8786")),
+    ("tls://10.0.0.1:8786", (None, "tls://10.0.0.1:8786")),
+])
+def test_parse_address(text, expect):
+    a = parse_address(text)
+    assert (a.local_workers, a.scheduler) == expect
+
+
+@pytest.mark.parametrize("text", ["", "local:0", "local:x", "local:1000", "http://h:1",
+                                  "tcp://host", "tcp://host:port"])
+def test_parse_address_rejects(text):
+    with pytest.raises(InputError):
+        parse_address(text)
+
+
+def test_unreachable_scheduler_is_one_clear_error():
+    from hashcore.errors import HashcoreError
+
+    cluster.CONNECT_TIMEOUT_S, old = 1.0, cluster.CONNECT_TIMEOUT_S
+    try:
+        with pytest.raises(HashcoreError, match="cannot reach the Dask scheduler"):
+            cluster_bench("tcp://127.0.0.1:9", **TINY)  # port 9 (discard): nothing listens
+    finally:
+        cluster.CONNECT_TIMEOUT_S = old
+
+
+def test_without_distributed_says_how_to_install(monkeypatch):
+    from hashcore.errors import BackendUnavailable
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(BackendUnavailable, match=r"hashcore\[cluster\]"):
+        cluster_bench("local:1", **TINY)
