@@ -37,7 +37,6 @@ class OptionalBuildExt(build_ext):
     def _skip(self, exc):
         why = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:200]
         sys.stderr.write(NOTICE.format(why=why))
-        print(NOTICE.format(why=why))
 
 
 setup(cffi_modules=["hashcore/_ffi_build.py:ffibuilder"], cmdclass={"build_ext": OptionalBuildExt})

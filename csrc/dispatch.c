@@ -15,7 +15,7 @@
 
 static const char *const impl_names[HC_IMPL_COUNT] = {"scalar", "shani", "avx2", "avx512",
                                                       "arm"};
-static const int impl_lanes[HC_IMPL_COUNT] = {1, 4, 8, 16, 2};
+static const int impl_lanes[HC_IMPL_COUNT] = {1, 4, 8, 16, 2}; /* interleaved messages */
 
 /* Fastest first, as measured on the development CPU (Xeon 4th gen, SHA-NI + AVX-512):
  * see docs/core.md for the figures and the command. */

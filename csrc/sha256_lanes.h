@@ -45,75 +45,20 @@
 
 #define WK_W(i) (w[i] + hc_K256[i])
 
-INLINE void FN(expand)(V w[64], int from)
-{
-#pragma GCC unroll 64
-    for (int i = from; i < 64; i++)
-        w[i] = SSIG1(w[i - 2]) + w[i - 7] + SSIG0(w[i - 15]) + w[i - 16];
-}
+/* schedule word i computed where round i needs it, so schedule and round work interleave
+ * (the schedule alone is mostly shifts, which only one AVX-512 port executes) */
+#define WK_X(i) ((w[i] = SSIG1(w[(i) - 2]) + w[(i) - 7] + SSIG0(w[(i) - 15]) + w[(i) - 16]) + \
+                 hc_K256[i])
 
-/* 64 rounds on st with the fully expanded schedule w, then the feed-forward */
-INLINE void FN(rounds64)(V st[8], const V w[64])
+/* 64 rounds on st with message words w[0..15] (w[16..63] filled in on the way), then the
+ * feed-forward */
+INLINE void FN(compress)(V st[8], V w[64])
 {
     V a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6], h = st[7];
-    RNDS8(0, WK_W); RNDS8(8, WK_W); RNDS8(16, WK_W); RNDS8(24, WK_W);
-    RNDS8(32, WK_W); RNDS8(40, WK_W); RNDS8(48, WK_W); RNDS8(56, WK_W);
+    RNDS8(0, WK_W); RNDS8(8, WK_W); RNDS8(16, WK_X); RNDS8(24, WK_X);
+    RNDS8(32, WK_X); RNDS8(40, WK_X); RNDS8(48, WK_X); RNDS8(56, WK_X);
     st[0] += a; st[1] += b; st[2] += c; st[3] += d;
     st[4] += e; st[5] += f; st[6] += g; st[7] += h;
-}
-
-/* SHA-256 of the 32-byte digests in st (as words): the second stage of sha256d */
-INLINE void FN(second)(V st[8])
-{
-    V w[64];
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) w[i] = st[i];
-    w[8] = (V){0} + 0x80000000u;
-#pragma GCC unroll 8
-    for (int i = 9; i < 15; i++) w[i] = (V){0};
-    w[15] = (V){0} + 256u;
-    FN(expand)(w, 16);
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) st[i] = (V){0} + hc_IV[i];
-    FN(rounds64)(st, w);
-}
-
-/* LANES full 80-byte headers from p (80 bytes apart) -> raw digests at out (32 apart) */
-static void FN(headers_block)(const uint8_t *p, uint8_t *out, size_t valid)
-{
-    V w[64], st[8];
-#pragma GCC unroll 16
-    for (int j = 0; j < 16; j++) w[j] = BSWAP(GATHER(p, j));
-    FN(expand)(w, 16);
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) st[i] = (V){0} + hc_IV[i];
-    FN(rounds64)(st, w);
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; j++) w[j] = BSWAP(GATHER(p, 16 + j));
-    w[4] = (V){0} + 0x80000000u;
-#pragma GCC unroll 10
-    for (int j = 5; j < 15; j++) w[j] = (V){0};
-    w[15] = (V){0} + 640u;
-    FN(expand)(w, 16);
-    FN(rounds64)(st, w);
-    FN(second)(st);
-    uint32_t words[8][LANES] __attribute__((aligned(64)));
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) *(V *)words[i] = BSWAP(st[i]);
-    for (size_t l = 0; l < valid; l++)
-        for (int i = 0; i < 8; i++) memcpy(out + 32 * l + 4 * i, &words[i][l], 4);
-}
-
-static void FN(hash_headers)(const uint8_t *in, size_t n, uint8_t *out)
-{
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES) FN(headers_block)(in + 80 * i, out + 32 * i, LANES);
-    if (i < n) {
-        uint8_t tmp[80 * LANES];
-        memset(tmp, 0, sizeof tmp);
-        memcpy(tmp, in + 80 * i, 80 * (n - i));
-        FN(headers_block)(tmp, out + 32 * i, n - i);
-    }
 }
 
 /* The first `rounds` rounds of a compression whose message words m[] are fixed, in scalar:
@@ -147,9 +92,81 @@ static void FN(word_round)(const uint32_t s[8], int r, uint32_t *a_base, uint32_
     *e_base = s[3] + t1;
 }
 
-/* schedule word i computed where round i needs it, so schedule and round work interleave */
-#define WK_X(i) ((w[i] = SSIG1(w[(i) - 2]) + w[(i) - 7] + SSIG0(w[(i) - 15]) + w[(i) - 16]) + \
-                 hc_K256[i])
+/* rounds 1..7 after a round 0 that started from the IV, under the rotated names */
+#define RNDS_1_7(WK)                                                                          \
+    RND(h, a, b, c, d, e, f, g, WK(1));                                                       \
+    RND(g, h, a, b, c, d, e, f, WK(2));                                                       \
+    RND(f, g, h, a, b, c, d, e, WK(3));                                                       \
+    RND(e, f, g, h, a, b, c, d, WK(4));                                                       \
+    RND(d, e, f, g, h, a, b, c, WK(5));                                                       \
+    RND(c, d, e, f, g, h, a, b, WK(6));                                                       \
+    RND(b, c, d, e, f, g, h, a, WK(7))
+
+/* compress from the IV: round 0 is its word w[0] plus two constants (iv_a, iv_e from
+ * word_round(hc_IV, 0)), the rest as in compress; st receives the result */
+INLINE void FN(compress_iv)(V st[8], V w[64], uint32_t iv_a, uint32_t iv_e)
+{
+    V h = w[0] + iv_a, d = w[0] + iv_e;
+    V a = (V){0} + hc_IV[0], b = (V){0} + hc_IV[1], c = (V){0} + hc_IV[2];
+    V e = (V){0} + hc_IV[4], f = (V){0} + hc_IV[5], g = (V){0} + hc_IV[6];
+    RNDS_1_7(WK_W);
+    RNDS8(8, WK_W); RNDS8(16, WK_X); RNDS8(24, WK_X);
+    RNDS8(32, WK_X); RNDS8(40, WK_X); RNDS8(48, WK_X); RNDS8(56, WK_X);
+    st[0] = a + hc_IV[0]; st[1] = b + hc_IV[1]; st[2] = c + hc_IV[2]; st[3] = d + hc_IV[3];
+    st[4] = e + hc_IV[4]; st[5] = f + hc_IV[5]; st[6] = g + hc_IV[6]; st[7] = h + hc_IV[7];
+}
+
+/* SHA-256 of the 32-byte digests in st (as words): the second stage of sha256d */
+INLINE void FN(second)(V st[8], uint32_t iv_a, uint32_t iv_e)
+{
+    V w[64];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) w[i] = st[i];
+    w[8] = (V){0} + 0x80000000u;
+#pragma GCC unroll 8
+    for (int i = 9; i < 15; i++) w[i] = (V){0};
+    w[15] = (V){0} + 256u;
+    FN(compress_iv)(st, w, iv_a, iv_e);
+}
+
+/* LANES full 80-byte headers from p (80 bytes apart) -> raw digests at out (32 apart) */
+static void FN(headers_block)(const uint8_t *p, uint8_t *out, size_t valid, uint32_t iv_a,
+                              uint32_t iv_e)
+{
+    V w[64], st[8];
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; j++) w[j] = BSWAP(GATHER(p, j));
+    FN(compress_iv)(st, w, iv_a, iv_e);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) w[j] = BSWAP(GATHER(p, 16 + j));
+    w[4] = (V){0} + 0x80000000u;
+#pragma GCC unroll 10
+    for (int j = 5; j < 15; j++) w[j] = (V){0};
+    w[15] = (V){0} + 640u;
+    FN(compress)(st, w);
+    FN(second)(st, iv_a, iv_e);
+    uint32_t words[8][LANES] __attribute__((aligned(64)));
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) *(V *)words[i] = BSWAP(st[i]);
+    for (size_t l = 0; l < valid; l++)
+        for (int i = 0; i < 8; i++) memcpy(out + 32 * l + 4 * i, &words[i][l], 4);
+}
+
+static void FN(hash_headers)(const uint8_t *in, size_t n, uint8_t *out)
+{
+    size_t i = 0;
+    uint32_t iv_a, iv_e;
+    FN(word_round)(hc_IV, 0, &iv_a, &iv_e);
+    for (; i + LANES <= n; i += LANES)
+        FN(headers_block)(in + 80 * i, out + 32 * i, LANES, iv_a, iv_e);
+    if (i < n) {
+        uint8_t tmp[80 * LANES];
+        memset(tmp, 0, sizeof tmp);
+        memcpy(tmp, in + 80 * i, 80 * (n - i));
+        FN(headers_block)(tmp, out + 32 * i, n - i, iv_a, iv_e);
+    }
+}
+
 #define WK_2(i) (w2[i] + hc_K256[i])
 #define WK_2X(i) ((w2[i] = SSIG1(w2[(i) - 2]) + w2[(i) - 7] + SSIG0(w2[(i) - 15]) +           \
                    w2[(i) - 16]) + hc_K256[i])
@@ -203,13 +220,7 @@ static void FN(scan)(const uint32_t mid[8], const uint8_t tail12[12], uint32_t t
         h = w2[0] + h2_a; d = w2[0] + h2_e;
         a = (V){0} + hc_IV[0]; b = (V){0} + hc_IV[1]; c = (V){0} + hc_IV[2];
         e = (V){0} + hc_IV[4]; f = (V){0} + hc_IV[5]; g = (V){0} + hc_IV[6];
-        RND(h, a, b, c, d, e, f, g, WK_2(1));
-        RND(g, h, a, b, c, d, e, f, WK_2(2));
-        RND(f, g, h, a, b, c, d, e, WK_2(3));
-        RND(e, f, g, h, a, b, c, d, WK_2(4));
-        RND(d, e, f, g, h, a, b, c, WK_2(5));
-        RND(c, d, e, f, g, h, a, b, WK_2(6));
-        RND(b, c, d, e, f, g, h, a, WK_2(7));
+        RNDS_1_7(WK_2);
         RNDS8(8, WK_2); RNDS8(16, WK_2X); RNDS8(24, WK_2X);
         RNDS8(32, WK_2X); RNDS8(40, WK_2X); RNDS8(48, WK_2X);
         RND(a, b, c, d, e, f, g, h, WK_2X(56));

@@ -79,6 +79,7 @@ def make_builder() -> FFI:
         '#include "hashcore.h"\n',
         sources=sources,
         include_dirs=[os.path.relpath(CSRC)],
+        depends=sorted(os.path.relpath(p) for p in CSRC.glob("*.h")),  # rebuild on edits
         extra_compile_args=args + defines,
         extra_link_args=link,
     )

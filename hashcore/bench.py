@@ -387,11 +387,11 @@ def _measure(row: Row, runner: _Runner, target_s: float, repeat: int, meter: Met
                 if size < share and est_round * repeat > remaining_s / 2:
                     row.calibration_s = spent
                     row.status = (f"skipped: {runner.threads} threads need {needed:,} nonces "
-                                  f"a round (~{est_round:.1f} s here); raise --seconds")
+                                  f"a round (~{est_round:.1f} s at the one-thread rate); "
+                                  f"raise --seconds")
                     return
                 size = min(needed, _MAX_SCAN_COUNT)
     row.calibration_s = spent
-    row.hashes_per_round = 0
     used = runner.threads
     for _ in range(repeat):
         token = meter.begin()

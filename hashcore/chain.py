@@ -73,6 +73,9 @@ class Failure:
             text += f" (also fails: {', '.join(self.also)})"
         return text
 
+    def __str__(self) -> str:
+        return self.message
+
     def to_dict(self) -> dict:
         return {"height": self.height, "hash": self.hash, "rule": self.rule, "got": self.got,
                 "expected": self.expected, "also": list(self.also), "message": self.message}
@@ -201,12 +204,6 @@ class _State:
     last_regular_bits: int | None = None  # min-difficulty walk-back result
     period_first: tuple[int, int] | None = None  # (time, bits) of the current period's first
     chainwork: int = 0
-
-    def mtp_known(self, extra: int) -> bool:
-        """Enough earlier times for a header ``extra`` rows after the state's height."""
-        have = len(self.times) + extra
-        return have >= MEDIAN_TIME_SPAN or (self.times_complete and have >= 1) or (
-            self.height + extra == 0)
 
 
 def _state_from_anchor(params: NetworkParams, start_height: int, anchor) -> _State:

@@ -240,13 +240,25 @@ class ClusterRun:
                        "spread": _spread(rates)}
         return out
 
+    def notes(self) -> list[str]:
+        """What makes the hosts' figures less comparable (different hashcore versions)."""
+        from hashcore._version import __version__
+
+        versions = {h.host: (h.machine.get("hashcore") or {}).get("version") for h in self.ok}
+        odd = {host: v for host, v in versions.items() if v != __version__}
+        if not odd:
+            return []
+        return [f"{host} runs hashcore {v}, this client {__version__}: its rates may not be "
+                f"comparable" for host, v in sorted(odd.items())]
+
     def to_dict(self) -> dict:
         return {"schema": SCHEMA, "address": self.address, "cluster": self.kind,
                 "scheduler": self.scheduler, "started_utc": self.started_utc,
                 "elapsed_s": self.elapsed_s, "options": self.options,
                 "hosts_total": len(self.hosts), "hosts_ok": len(self.ok),
                 "hosts_failed": len(self.failed),
-                "hosts": [h.to_dict() for h in self.hosts], "fleet": self.fleet()}
+                "hosts": [h.to_dict() for h in self.hosts], "fleet": self.fleet(),
+                "notes": self.notes()}
 
 
 # --------------------------------------------------------------------------- running
@@ -471,6 +483,8 @@ def print_cluster(run: ClusterRun, console=None) -> None:
             f"max {_si(s['max'])}/s, max/min {ratio}, CV {cv}")
     for h in run.failed:
         say(f"FAILED {h.host}: {h.error}")
+    for note in run.notes():
+        say(f"note: {note}")
     if run.kind == "local":
         say("local cluster: its workers share this machine's cores; each rate is one worker's "
             "share")

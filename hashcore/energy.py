@@ -267,7 +267,7 @@ class RaplMeter(Meter):
         while not self._stop.wait(self.interval_s):
             try:
                 self.sample()
-            except OSError:
+            except EnergyUnavailable:
                 return  # the next begin/end read reports the failure
 
     def sample(self) -> None:
@@ -275,7 +275,11 @@ class RaplMeter(Meter):
         with self._lock:
             now = self._clock()
             for zone in self.zones:
-                raw = _read_int(self._opener, zone.energy_path)
+                try:
+                    raw = _read_int(self._opener, zone.energy_path)
+                except (OSError, ValueError) as exc:
+                    raise EnergyUnavailable(f"{zone.energy_path} could not be read during "
+                                            f"the run: {exc}") from None
                 gap = now - zone.last_t
                 if gap > zone.max_gap_s:
                     zone.long_gaps.append(gap)

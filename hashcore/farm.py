@@ -56,7 +56,8 @@ class FleetLine:
 
     @property
     def j_per_th(self) -> float:
-        return self.power_w / self.hashrate_ths
+        """Joules per TH; infinite for a model whose machines all measured 0 TH/s."""
+        return self.power_w / self.hashrate_ths if self.hashrate_ths > 0 else math.inf
 
     @property
     def facility_mw(self) -> float:

@@ -25,6 +25,7 @@ Formats:
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import re
 from collections.abc import Iterator
@@ -85,7 +86,7 @@ def detect_format(path: str | os.PathLike) -> str:
         return "blk"
     if _BLK_RE.match(p.name):
         return "blk"
-    if p.name == "blockchain_headers" or p.name.startswith("fork2_"):
+    if p.name == "blockchain_headers":
         return "electrum"
     with open(p, "rb") as fh:
         head = fh.read(4096)
@@ -244,7 +245,7 @@ def parse_json(text: str | bytes, source: str = "<json>") -> HeaderInput:
     known = heights if all(h >= 0 for h in heights) else None
     in_order = known is None or all(b == a + 1 for a, b in zip(known, known[1:], strict=False))
     return HeaderInput(bytes(out), "json", [source], heights=known,
-                       start_height=known[0] if known and in_order else None,
+                       start_height=(known[0] if in_order else min(known)) if known else None,
                        in_order=in_order)
 
 
@@ -252,77 +253,76 @@ def read_json(path: str | os.PathLike) -> HeaderInput:
     return parse_json(Path(path).read_bytes(), str(path))
 
 
-class _XorFile:
-    """A binary file read through Core's offset-keyed XOR (identity without a key)."""
+class _Unxor:
+    """Core's blk*.dat obfuscation: byte i of the file is XORed with key[i % 8]."""
 
-    def __init__(self, path: Path, key: bytes | None):
-        self.fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self.key = np.frombuffer(key, dtype=np.uint8) if key else None
-        self.pos = 0
+    def __init__(self, key: bytes | None):
+        self.key = bytes(key) if key else None
+        self.rep = self.key * 13 if key else b""  # covers an 80-byte read at any phase
 
-    def read(self, n: int) -> bytes:
-        data = self.fh.read(n)
-        if self.key is not None and data:
-            arr = np.frombuffer(data, dtype=np.uint8)
-            k = np.roll(self.key, -(self.pos % 8))
-            data = (arr ^ np.resize(k, arr.size)).tobytes()
-        self.pos += len(data)
-        return data
+    def small(self, data: bytes, offset: int) -> bytes:
+        if self.key is None:
+            return bytes(data)
+        phase = offset % 8
+        stream = self.rep[phase:phase + len(data)]
+        return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(
+            len(data), "little")
 
-    def skip(self, n: int) -> None:
-        self.fh.seek(n, os.SEEK_CUR)
-        self.pos += n
-
-    def close(self) -> None:
-        self.fh.close()
+    def big(self, data: bytes, offset: int) -> np.ndarray:
+        arr = np.frombuffer(data, dtype=np.uint8)
+        if self.key is None:
+            return arr
+        key = np.frombuffer(self.key, dtype=np.uint8)
+        return arr ^ key[(np.arange(arr.size) + offset) % 8]
 
 
 def read_blk_file(path: Path, key: bytes | None, out: bytearray,
                   network: NetworkParams | None) -> NetworkParams | None:
-    """Append the header of every block record in one blk*.dat file to ``out``."""
+    """Append the header of every block record in one blk*.dat file to ``out``.
+
+    The file is memory-mapped and only each record's 8-byte prefix and 80-byte header are
+    read (and un-XORed): the transactions are skipped by their length.
+    """
     source = str(path)
     size = path.stat().st_size
-    f = _XorFile(path, key)
-    try:
-        while f.pos < size:
-            offset = f.pos
-            prefix = f.read(8)
-            if not any(prefix):
-                rest_zero = True
-                while f.pos < size:  # Core pre-allocates blk files: zeros after the last block
-                    piece = f.read(min(1 << 20, size - f.pos))
-                    if any(piece):
-                        rest_zero = False
-                        break
-                if rest_zero:
-                    break
-                raise ReadError(source, f"byte {offset}", "zero padding followed by data "
-                                "(expected a network magic)")
+    unxor = _Unxor(key)
+    magic_ok = network.magic if network is not None else None
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        pos = 0
+        while pos < size:
+            prefix = unxor.small(mm[pos:pos + 8], pos)
             if len(prefix) < 8:
-                raise ReadError(source, f"byte {offset}",
+                if not any(prefix):
+                    break
+                raise ReadError(source, f"byte {pos}",
                                 f"truncated record prefix: {len(prefix)} of 8 bytes")
-            magic, length = prefix[:4], int.from_bytes(prefix[4:], "little")
-            net = network_of_magic(magic)
-            if net is None or (network is not None and net.magic != network.magic):
-                expected = network.magic.hex() if network else "a known network magic"
-                raise ReadError(source, f"byte {offset}",
-                                f"wrong magic {magic.hex()} (expected {expected})"
-                                + ("; is the XOR key (xor.dat) missing?" if key is None
-                                   else ""))
-            network = net
+            magic = prefix[:4]
+            if magic != magic_ok:
+                if not any(prefix):  # Core pre-allocates blk files: zeros after the last block
+                    rest = unxor.big(mm[pos:size], pos)
+                    nonzero = np.flatnonzero(rest)
+                    if nonzero.size == 0:
+                        break
+                    raise ReadError(source, f"byte {pos + int(nonzero[0])}",
+                                    "data after zero padding (expected a network magic)")
+                net = network_of_magic(magic)
+                if net is None or (network is not None and net.magic != network.magic):
+                    expected = network.magic.hex() if network else "a known network magic"
+                    hint = "; is the XOR key (xor.dat) missing?" if key is None else ""
+                    raise ReadError(source, f"byte {pos}",
+                                    f"wrong magic {magic.hex()} (expected {expected}){hint}")
+                network, magic_ok = net, net.magic
+            length = int.from_bytes(prefix[4:], "little")
             if length < HEADER_SIZE + 1 or length > _MAX_BLOCK_SIZE:
-                raise ReadError(source, f"byte {offset + 4}",
+                raise ReadError(source, f"byte {pos + 4}",
                                 f"bad block length {length} (a block is 81.."
                                 f"{_MAX_BLOCK_SIZE} bytes)")
-            if offset + 8 + length > size:
-                raise ReadError(source, f"byte {offset + 8}",
+            if pos + 8 + length > size:
+                raise ReadError(source, f"byte {pos + 8}",
                                 f"truncated block: length says {length} bytes, "
-                                f"{size - offset - 8} remain")
-            header = f.read(HEADER_SIZE)
-            out += header
-            f.skip(length - HEADER_SIZE)
-    finally:
-        f.close()
+                                f"{size - pos - 8} remain")
+            out += unxor.small(mm[pos + 8:pos + 8 + HEADER_SIZE], pos + 8)
+            pos += 8 + length
     return network
 
 

@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 
 from hashcore import farm, finance
+from hashcore.errors import InputError
 from hashcore.scenario import Scenario
 
 PERCENTILES = (5.0, 50.0, 95.0)
 CHUNK_PATHS = 8192  # paths per block: keeps each temporary in cache, memory bounded
+MAX_CELLS = 100_000_000  # paths x months kept for percentiles: 2 x 800 MB of float64
 _Z95 = 1.6448536269514722  # standard normal quantile at 0.95
 
 
@@ -149,7 +151,10 @@ def simulate(p: farm.FarmPlan, paths: int | None = None, seed: int | None = None
     paths = v["montecarlo.paths"] if paths is None else int(paths)
     seed = v["montecarlo.seed"] if seed is None else int(seed)
     if paths < 1:
-        raise ValueError("paths must be >= 1")
+        raise InputError(f"Monte Carlo paths must be >= 1, got {paths}")
+    if paths * p.months > MAX_CELLS:
+        raise InputError(f"{paths:,} paths x {p.months} months is more than {MAX_CELLS:,} "
+                         "path-months; use fewer paths")
     d = _drift(p)
     rng_p, rng_n = _streams(seed)
     months = p.months
@@ -174,6 +179,13 @@ def simulate(p: farm.FarmPlan, paths: int | None = None, seed: int | None = None
         totals_raw["payback_months"][i:i + n] = finance.payback_months(flows)
         totals_raw["irr_per_year"][i:i + n] = finance.irr(flows) if irr else np.nan
     monthly = lognormal_percentiles(p)
+    # the share falls as others' hash rate rises, so its percentiles are exact too
+    others_q = {q: monthly["network_hashrate_ehs"][q] * farm.HASHES_PER_EH - p.hashrate_hs
+                for q in ("p5", "p95", "p50")}
+    mine = p.hashrate_hs
+    monthly["share"] = {"p5": mine / (others_q["p95"] + mine),
+                        "p50": mine / (others_q["p50"] + mine),
+                        "p95": mine / (others_q["p5"] + mine)}
     monthly["profit_usd"] = _row_percentiles(profit_t)
     monthly["btc_mined"] = _row_percentiles(btc_t)
     totals: dict[str, dict[str, float | None]] = {}
@@ -251,6 +263,10 @@ def tornado(scenario: Scenario, calibration: Any = None, swing: float | None = N
         if cur is None or cur[1] == 0:
             continue
         path, value = cur
+        if key == "electricity.price":
+            unit = ("USD" if path == "electricity.price_usd_per_kwh"
+                    else scenario.values["electricity.currency"])
+            label = f"{label} ({unit}/kWh)"
         lo, hi = value * (1 - swing), value * (1 + swing)
         if path == "power.uptime":
             hi = min(hi, 1.0)

@@ -48,9 +48,10 @@ class Spec:
 FIELDS: dict[str, Spec] = {
     "scenario.name": Spec("str", doc="a title for reports"),
     "scenario.start_date": Spec("date", doc="first day of month 1 (YYYY-MM-DD)"),
-    "scenario.start_height": Spec("int", lo=0, doc="block height at the start date"),
+    "scenario.start_height": Spec("int", lo=0, hi=2**31 - 1,
+                                  doc="block height at the start date"),
     "scenario.months": Spec("int", 60, lo=1, hi=600, doc="horizon in months"),
-    "power.mw": Spec("float", lo=0, doc="power allocated to the farm at the meter, MW"),
+    "power.mw": Spec("float", lo=0, hi=1e6, doc="power allocated to the farm at the meter, MW"),
     "power.monthly_factor": Spec("factors12", None,
                                  doc="fraction of power.mw available, January..December"),
     "power.pue": Spec("float", 1.0, lo=1.0, hi=3.0,
@@ -94,7 +95,7 @@ FIELDS: dict[str, Spec] = {
     "network.price_correlation": Spec("float", 0.0, lo=-1.0, hi=1.0,
                                       doc="correlation of monthly price and network shocks"),
     "finance.discount_rate_per_year": Spec("float", 0.10, lo=-1.0, lo_open=True),
-    "montecarlo.paths": Spec("int", 10_000, lo=1, hi=10_000_000),
+    "montecarlo.paths": Spec("int", 10_000, lo=1, hi=1_000_000),
     "montecarlo.seed": Spec("int", 0, lo=0),
     "sensitivity.swing": Spec("float", 0.2, lo=0.0, hi=1.0, lo_open=True, hi_open=True,
                               doc="tornado: each input moved by +/- this fraction"),
@@ -166,6 +167,9 @@ def load(path: str | Path | None = None, overrides: list[str] | dict[str, Any] |
         except OSError as exc:
             raise ScenarioError("<file>", f"cannot read {path}: "
                                 f"{exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ScenarioError("<file>", f"{path} is not UTF-8 text (byte {exc.start})"
+                                ) from None
     return loads(text, origin, overrides)
 
 
@@ -175,6 +179,9 @@ def loads(text: str, origin: str = "<scenario>",
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError("<file>", f"{origin} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ScenarioError("<file>", f"{origin}: arrays or tables nested too deeply"
+                            ) from None
     items = parse_overrides(overrides) if isinstance(overrides, list) else (overrides or {})
     for path, value in items.items():
         _set_path(raw, path, value)
@@ -198,6 +205,8 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
             value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
             value = text
+        except RecursionError:
+            raise ScenarioError(path, "value nested too deeply") from None
         out[path] = value
     return out
 
@@ -329,16 +338,21 @@ def _check(path: str, spec: Spec, value: Any) -> Any:
                                 f"got {value!r}")
         return value.strip()
     if spec.kind == "date":
+        day = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
+            day = value.date()
+        elif isinstance(value, dt.date):
+            day = value
+        elif isinstance(value, str):
             try:
-                return dt.date.fromisoformat(value)
+                day = dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        raise ScenarioError(path, f"expected a date YYYY-MM-DD, got {value!r}")
+        if day is None:
+            raise ScenarioError(path, f"expected a date YYYY-MM-DD, got {value!r}")
+        if not 2009 <= day.year <= 2200:
+            raise ScenarioError(path, f"must be between 2009 and 2200, got {day}")
+        return day
     if spec.kind == "factors12":
         if not isinstance(value, list) or len(value) != MONTHS_PER_YEAR:
             raise ScenarioError(path, "expected an array of 12 numbers (January..December)")

@@ -98,10 +98,10 @@ class HeaderTree:
         self.children = children
         roots = [i for i in range(n) if self.parent[i] < 0]
         genesis = bytes.fromhex(self.params.genesis_hash)[::-1]
-        sizes = {r: self._subtree_depth(r) for r in roots}
         if genesis in index:
             root, root_height = index[genesis], 0
         elif roots:
+            sizes = {r: self._subtree_depth(r) for r in roots}
             root = max(roots, key=lambda r: (sizes[r], -r))
             root_height = self.start_height if self.start_height is not None else 0
         else:
@@ -149,6 +149,15 @@ class HeaderTree:
         path.reverse()
         return path
 
+    def _ancestors(self, node: int, count: int) -> list[int]:
+        """``node`` and up to ``count - 1`` of its ancestors, oldest first."""
+        out = []
+        while node >= 0 and len(out) < count:
+            out.append(node)
+            node = self.parent[node]
+        out.reverse()
+        return out
+
     # ------------------------------------------------------------------ public
     def build(self) -> TreeReport:
         """Link everything, pick the best valid tip, verify every branch."""
@@ -188,7 +197,7 @@ class HeaderTree:
             start = self.height[branch[0]]
             anchor = None
             if fork_parent >= 0:
-                before = self._path(fork_parent)[-(self.params.interval + 1):]
+                before = self._ancestors(fork_parent, self.params.interval + 1)
                 anchor = Anchor(headers=self.rows[before].tobytes())
             report = verify(self.rows[branch], self.params, start_height=start,
                             anchor=anchor, now=self.now)

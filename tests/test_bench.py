@@ -318,3 +318,17 @@ def test_load_json_errors_name_the_file(tmp_path):
         bench.load_json(other)
     with pytest.raises(ReadError, match="missing.json: open"):
         bench.load_json(tmp_path / "missing.json")
+
+
+def test_every_real_path_is_timed_or_reported():
+    """Whatever is built here (C paths, numba, hashlib): each is timed or says why not."""
+    known = bench.list_paths()
+    run = run_bench(["sha256d", "headers"], threads=[1], seconds=0.4, repeat=2, batch=64,
+                    meter=StatedMeter(1))
+    for p in known:
+        for op in ("sha256d", "headers"):
+            row = run.row(op, p.name, 1)
+            if p.available:
+                assert row.timed and row.implementation.startswith(p.backend), row
+            else:
+                assert row.status == f"unavailable: {p.why}" and not row.timed

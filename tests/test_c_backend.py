@@ -175,3 +175,13 @@ def test_hit_buffer_overflow_is_reported_and_rescanned():
     assert n[0] == 100 and list(nonces) == [10, 11, 12, 13]
     hits = c.scan_range(GENESIS[:76], ones, 10, 1000)  # 64 slots at first: must grow
     assert [h[0] for h in hits] == list(range(10, 1010))
+
+
+def test_c_backend_does_not_import_numba():
+    code = ("import sys, hashcore; hashcore.sha256d(b'x'); hashcore.hash_headers(bytes(80)); "
+            "hashcore.scan(bytes(76), target=1, count=10); "
+            "print(hashcore.implementation, 'numba' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k not in ("HASHCORE_BACKEND", "HASHCORE_IMPL")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=60, check=True).stdout.split()
+    assert out[0].startswith("c:") and out[1] == "False"

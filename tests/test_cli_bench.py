@@ -139,6 +139,9 @@ def test_cluster_calls_cluster_bench_with_the_options(capsys, monkeypatch):
     assert seen["operations"] == ["sha256d"] and seen["threads"] == [1]
     assert seen["seconds"] == 0.1 and seen["repeat"] == 2 and seen["paths"] == ["hashlib"]
     assert json.loads(capsys.readouterr().out)["runs"][0]["benchmarks"]
+    quick_no_threads = [a for a in QUICK if a not in ("--threads", "1")]
+    assert main([*quick_no_threads, "--cluster", "local:1", "--json", "-"]) == 0
+    assert seen["threads"] is None  # each host picks its own thread counts
 
 
 def test_cluster_run_is_rendered_by_the_cluster_module(capsys, monkeypatch, tmp_path):
@@ -161,3 +164,20 @@ def test_cluster_run_is_rendered_by_the_cluster_module(capsys, monkeypatch, tmp_
 def test_list_paths(capsys):
     assert main(["bench", "--list-paths"]) == 0
     assert "hashlib" in capsys.readouterr().out
+
+
+def test_readable_rapl_tree_is_used_and_named(capsys, tmp_path):
+    pkg = tmp_path / "pc" / "intel-rapl:0"
+    pkg.mkdir(parents=True)
+    (pkg / "name").write_text("package-0\n")
+    (pkg / "energy_uj").write_text("1000\n")
+    (pkg / "max_energy_range_uj").write_text("262143328850\n")
+    out_json = tmp_path / "r.json"
+    assert main([*QUICK, "--powercap", str(tmp_path / "pc"), "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    assert "energy: RAPL counters (intel-rapl:0 package-0)" in out
+    doc = json.loads(out_json.read_text())
+    assert doc["hashcore"]["energy"]["source"] == "rapl"
+    extra = doc["benchmarks"][0]["extra_info"]
+    assert extra["energy_source"] == "rapl" and extra["energy_estimate"] is False
+    assert extra["joules"] == 0.0  # the fake counter never moved

@@ -37,7 +37,7 @@ def die_or_hang(options: dict) -> dict:
         time.sleep(0.3)
         os.kill(os.getpid(), signal.SIGKILL)
     if name == "1":
-        time.sleep(12)
+        time.sleep(60)
     return host_bench(options)
 
 
@@ -72,14 +72,14 @@ def test_local_two_workers_one_result_each_with_machine_info():
 
 
 def test_killed_and_timed_out_workers_are_reported_and_the_other_result_kept():
-    run = cluster_bench("local:3", **TINY, task=die_or_hang, timeout_s=5)
+    run = cluster_bench("local:3", **TINY, task=die_or_hang, timeout_s=10)
     assert len(run.hosts) == 3
     by_name = {h.worker_facts.get("name"): h for h in run.ok}
     assert list(by_name) == ["2"], [(h.worker, h.error) for h in run.hosts]
     errors = sorted(h.error for h in run.failed)
     assert len(errors) == 2
     assert any("left the cluster" in e for e in errors), errors
-    assert any("no result within the timeout of 5 s" in e for e in errors), errors
+    assert any("no result within the timeout of 10 s" in e for e in errors), errors
     survivor = by_name["2"]
     assert survivor.best()["sha256d"]["rate_per_s"] > 0
     fleet = run.fleet()["sha256d"]

@@ -225,3 +225,13 @@ def test_estimate_without_a_readable_tdp_uses_the_stated_default(tmp_path):
     meter = estimate_meter(tmp_path / "none", cores=4)
     assert meter.tdp_w == 4 * ASSUMED_WATTS_PER_CORE
     assert f"{ASSUMED_WATTS_PER_CORE:g} W per core" in meter.tdp_origin
+
+
+def test_a_counter_that_breaks_during_the_run_is_a_one_line_error(tmp_path):
+    root = tmp_path / "pc"
+    _zone(root / "intel-rapl:0", "package-0", 5)
+    meter = RaplMeter(root, sampler=False)
+    token = meter.begin()
+    (root / "intel-rapl:0" / "energy_uj").write_text("garbage\n")
+    with pytest.raises(EnergyUnavailable, match="could not be read during the run"):
+        meter.end(token, 1.0)

@@ -281,8 +281,11 @@ def test_montecarlo_paths_match_their_lognormal_percentiles():
     p = farm.plan(s)
     price, others = montecarlo.market_paths(p, 40_000, 3)
     exact = montecarlo.lognormal_percentiles(p)
+    mc = montecarlo.simulate(p, paths=200, seed=3)
+    exact["share"] = mc.monthly["share"]
+    share = p.hashrate_hs / (others + p.hashrate_hs)
     for arr, key in ((price, "btc_price_usd"), ((others + p.hashrate_hs) / 1e18,
-                                                  "network_hashrate_ehs")):
+                                                  "network_hashrate_ehs"), (share, "share")):
         sample = np.percentile(arr, [5, 50, 95], axis=0)
         for i, q in enumerate(("p5", "p50", "p95")):
             assert np.allclose(sample[i], exact[key][q], rtol=0.03), (key, q)
@@ -318,3 +321,19 @@ def test_tornado_moves_npv_the_right_way():
     assert by["fleet.capex_usd_per_machine"].npv_high_usd < base
     swings = [r.swing_usd for r in rows]
     assert swings == sorted(swings, reverse=True)
+
+
+def test_calibration_deratings_scale_the_fleet():
+    from hashcore.calibrate import Derating
+
+    class Cal:
+        network = None
+        fleet = {"Antminer S21": Derating(model="Antminer S21", machines=10,
+                                          hashrate_factor=0.9, power_factor=1.05,
+                                          efficiency_factor=1.05 / 0.9)}
+
+    s = make(**{"fleet__machines": [{"model": "Antminer S21", "count": 10}]})
+    plain, derated = farm.plan(s), farm.plan(s, Cal())
+    assert derated.fleet[0].derated and not plain.fleet[0].derated
+    assert derated.hashrate_hs[0] == pytest.approx(0.9 * plain.hashrate_hs[0])
+    assert derated.energy_kwh[0] == pytest.approx(1.05 * plain.energy_kwh[0])

@@ -183,6 +183,18 @@ def test_scan_huge_target_returns_every_nonce() -> None:
     assert got == ref.scan_range(GENESIS[:76], _le(MAX_TARGET), 123_456, count)
 
 
+@pytest.mark.parametrize("capacity", [1, 7])
+def test_scan_resumes_when_the_hit_buffer_fills(capacity: int,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nb, "_HIT_CAPACITY", capacity)
+    got = nb.scan_range(GENESIS[:76], _le(MAX_TARGET), 1000, 45)
+    assert got == ref.scan_range(GENESIS[:76], _le(MAX_TARGET), 1000, 45)
+    target = _le(1 << 251)  # scattered hits, some in the same lane block
+    got = nb.scan_range(GENESIS[:76], target, 0, 2000)
+    assert got == ref.scan_range(GENESIS[:76], target, 0, 2000)
+    assert len(got) > 20
+
+
 def test_scan_last_nonces_and_empty_range() -> None:
     start = (1 << 32) - 37  # not a multiple of the lane count; ends at 0xffffffff
     got = nb.scan_range(GENESIS[:76], _le(MAX_TARGET), start, 37)

@@ -95,3 +95,30 @@ def test_report_rejects_a_data_folder_without_headers(tmp_path):
                             log=lambda _m: None)
     code = main(["report", "--out", str(tmp_path / "r"), "--seconds", "-1"])
     assert code == 2
+
+
+def test_a_failing_stage_is_skipped_and_said(tmp_path, monkeypatch):
+    def broken(seconds, log):
+        raise HashcoreError("no backend can run here")
+
+    monkeypatch.setattr(report, "bench_stage", broken)
+    monkeypatch.setattr(plots, "available", lambda: False)
+    rep = report.build_report(tmp_path / "r", mc_paths=50, overrides=["scenario.months=6"],
+                              log=lambda _m: None)
+    assert any(s.startswith("bench: HashcoreError: no backend") for s in rep.skipped)
+    assert not (rep.out_dir / "bench.json").exists()
+    assert all(f.stat().st_size > 0 for f in rep.files)
+    assert "no backend can run here" in rep.html.read_text()
+
+
+def test_report_on_a_fresh_machine_without_shared_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("HASHCORE_SHARED_DATA", str(tmp_path / "absent"))
+    rep = report.build_report(tmp_path / "r", bench_seconds=0.2, mc_paths=100,
+                              overrides=["scenario.months=12"], log=lambda _m: None)
+    d = rep.data
+    assert d["network"] is None and d["verification"]["shared"] == []
+    assert all(r["ok"] for r in d["verification"]["shipped"])
+    assert "given in the scenario" in d["network_start"]["how"]
+    for f in rep.files:
+        assert f.stat().st_size > 0, f
+    assert (rep.out_dir / "network_hashrate.png").read_bytes()[:8] == PNG_MAGIC

@@ -33,7 +33,7 @@ def test_default_scenario_loads_and_every_number_has_a_source_or_assumption():
     assert s.values["scenario.start_date"] == dt.date(2026, 1, 8)
     assert s.price_usd_per_kwh == pytest.approx(22.5 / 281.22)
     missing = []
-    for path, spec in scenario.FIELDS.items():
+    for path in scenario.FIELDS:
         section, key = path.split(".", 1)
         if key not in s.raw.get(section, {}) or path == "scenario.name":
             continue
@@ -171,6 +171,17 @@ def test_overrides_parse_as_toml_and_pass_validation():
     assert s.values["fleet.fill_model"] is None and s.machines[0].count == 2
 
 
+def test_out_of_range_date_and_non_utf8_file(tmp_path):
+    raw = _raw()
+    raw["scenario"]["start_date"] = dt.date(9999, 12, 1)
+    assert _error(raw).field == "scenario.start_date"
+    f = tmp_path / "latin1.toml"
+    f.write_bytes(b"[scenario]\nname = \"caf\xe9\"\n")
+    with pytest.raises(ScenarioError) as exc:
+        scenario.load(f)
+    assert "not UTF-8" in str(exc.value)
+
+
 def test_bad_toml_and_missing_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[power\nmw = 3\n")
@@ -180,6 +191,13 @@ def test_bad_toml_and_missing_file(tmp_path):
     with pytest.raises(ScenarioError) as exc:
         scenario.load(tmp_path / "absent.toml")
     assert "cannot read" in str(exc.value)
+    deep = "[" * 5000 + "]" * 5000
+    with pytest.raises(ScenarioError) as exc:
+        scenario.loads(f"[power]\nmw = {deep}\n")
+    assert "nested too deeply" in str(exc.value)
+    with pytest.raises(ScenarioError) as exc:
+        scenario.load(None, [f"power.monthly_factor={deep}"])
+    assert exc.value.field == "power.monthly_factor"
 
 
 def test_cli_reports_a_bad_field_in_one_line(capsys):

@@ -388,10 +388,11 @@ def _check_candidate(header76, mid, nonce, target_le, digest):
 
 @njit(cache=True, nogil=True)
 def scan_kernel(header76, target_le, nonce_start, count, out_nonces, out_digests):
-    """Scan nonces [nonce_start, nonce_start+count) until ``out_nonces`` is full.
+    """Scan nonces [nonce_start, nonce_start+count) until the outputs are full.
 
     Returns (hits, scanned): hits written to the outputs, and how many nonces were scanned
-    (less than ``count`` only when the output filled up; the caller resumes from there).
+    (less than ``count`` only when a hit found no room; the caller resumes at that nonce,
+    so with room for at least one hit every call makes progress).
     """
     buf = np.zeros(SCRATCH_WORDS, dtype=np.uint32)
     mid = np.empty(8, dtype=np.uint32)
@@ -405,14 +406,14 @@ def scan_kernel(header76, target_le, nonce_start, count, out_nonces, out_digests
     while done < count:
         nonce0 = nonce_start + done
         span = min(LANES, count - done)
-        if hits + span > cap:
-            break
         mask = _scan_lanes(buf, mid, nonce0, top)
         if mask:
             for lane in range(span):
                 if mask & (1 << lane):
                     nonce = nonce0 + lane
                     if _check_candidate(header76, mid, nonce, target_le, digest):
+                        if hits == cap:  # full: the caller resumes at this nonce
+                            return hits, done + lane
                         out_nonces[hits] = nonce
                         for i in range(32):
                             out_digests[hits, i] = digest[i]

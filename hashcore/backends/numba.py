@@ -49,6 +49,7 @@ _GENESIS_TARGET = 0xFFFF << 208  # bits 0x1d00ffff
 _HEADERS_PER_THREAD_MIN = 4096
 
 _lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None  # created on the first large batch, then reused
 _kernels = None
 _selftest: str | None = None  # None: not run yet; "ok" or "failed: <why>"
 _force_selftest_failure = False  # test hook: make the next self-test fail
@@ -150,6 +151,14 @@ def _cpus() -> int:
         os.cpu_count() or 1)
 
 
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_cpus(), thread_name_prefix="hashcore-numba")
+        return _pool
+
+
 def hash_headers(buf: np.ndarray) -> np.ndarray:
     """All headers of the batch; large batches are split over one thread per CPU.
 
@@ -167,11 +176,10 @@ def hash_headers(buf: np.ndarray) -> np.ndarray:
     # Part boundaries on multiples of the lane count keep every part's blocks full.
     lanes = k.LANES
     bounds = [min(n, (n * p // parts) // lanes * lanes) for p in range(parts)] + [n]
-    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="hashcore-numba") as ex:
-        futures = [ex.submit(k.hash_headers_kernel, arr, out, bounds[p], bounds[p + 1])
-                   for p in range(parts)]
-        for f in futures:
-            f.result()
+    futures = [_executor().submit(k.hash_headers_kernel, arr, out, bounds[p], bounds[p + 1])
+               for p in range(parts)]
+    for f in futures:
+        f.result()
     return out
 
 

@@ -92,8 +92,9 @@ def _collect(args: argparse.Namespace) -> tuple[dict, dict | None]:
     paths = [p for p in args.paths.split(",") if p.strip()] if args.paths else None
     if args.paths is not None and not paths:
         raise InputError("--paths is empty")
-    operations, threads = check_options(operations, threads, args.seconds, args.repeat,
+    operations, checked = check_options(operations, threads, args.seconds, args.repeat,
                                         args.watts, args.batch)
+    threads = checked if threads is not None else None  # None: each host's own default
     if args.json and args.json != "-":
         _check_output_path("--json", args.json)
     if args.plot:
@@ -243,7 +244,7 @@ def print_run(run, console=None) -> None:
     for op in dict.fromkeys(r.operation for r in run.rows):
         table = Table(title=f"{op}: {UNITS[op]} per second", title_justify="left",
                       box=box.SIMPLE_HEAD, pad_edge=False)
-        for name in ("path", "threads", "median", "min", "max", "IQR", "x 1 thread",
+        for name in ("path", "threads", "median", "min", "max", "IQR %", "stddev %", "x 1 thread",
                      "x hashlib", "joules", "hashes/J", "J/TH", "energy"):
             table.add_column(name, justify="left" if name in ("path", "energy") else "right")
         for row in (r for r in run.rows if r.operation == op):
@@ -251,7 +252,7 @@ def print_run(run, console=None) -> None:
             if not row.timed:
                 notes.append(f"{op} {row.path} x{row.threads}: {row.status}")
                 table.add_row(path, str(row.threads),
-                              f"[dim]{row.status.split(':', 1)[0]}[/dim]", *["-"] * 9)
+                              f"[dim]{row.status.split(':', 1)[0]}[/dim]", *["-"] * 10)
                 continue
             r = row.rate_stats
             threads = str(row.threads)
@@ -263,6 +264,7 @@ def print_run(run, console=None) -> None:
             table.add_row(
                 path, threads, _si(r.median), _si(r.min), _si(r.max),
                 f"{r.iqr / r.median * 100:.1f}%" if r.median else "-",
+                f"{r.stddev / r.mean * 100:.1f}%" if r.mean else "-",
                 _x(row.speedup_vs_1_thread), _x(row.speedup_vs_hashlib), _si(row.joules),
                 _si(row.hashes_per_joule), _si(row.joules_per_th), energy)
         console.print(table)

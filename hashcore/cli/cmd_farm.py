@@ -74,6 +74,8 @@ def _print(s, p, det, mc, tor, monthly: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from hashcore import report
+
     c = Console()
     t = det.totals
     c.print(f"[bold]{s.name}[/bold]  ({s.origin})")
@@ -145,6 +147,6 @@ def _print(s, p, det, mc, tor, monthly: bool) -> None:
         for col in ("input", "low", "high", "NPV low (M)", "NPV high (M)"):
             tab.add_column(col, justify="right")
         for r in rows:
-            tab.add_row(r.label, f"{r.low_value:,.4g}", f"{r.high_value:,.4g}",
+            tab.add_row(r.label, report.num(r.low_value), report.num(r.high_value),
                         f"{r.npv_low_usd / 1e6:,.0f}", f"{r.npv_high_usd / 1e6:,.0f}")
         c.print(tab)

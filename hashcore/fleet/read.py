@@ -213,6 +213,7 @@ async def _resolve(host: str) -> str:
         pass
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(host, RPC_PORT, type=socket.SOCK_STREAM)
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)  # miners are IPv4 in practice
     return infos[0][4][0]
 
 
@@ -312,7 +313,8 @@ def _ths(value: Any) -> float | None:
         out = float(value)
     except (TypeError, ValueError):
         return None
-    return out if math.isfinite(out) else None
+    # pyasic's unit conversions leave float dust (98.39999999999999): 9 digits are plenty.
+    return round(out, 9) if math.isfinite(out) else None
 
 
 def _board(hb: Any) -> BoardReading:
@@ -388,8 +390,7 @@ async def _read_host(host: str, timeout_s: float, watch_s: float, samples: int,
         except (OSError, asyncio.TimeoutError) as exc:
             raise _HostFailure("unreachable", f"cannot resolve {host}: {exc}") from None
         try:
-            with warnings.catch_warnings(record=True):
-                miner = await asyncio.wait_for(pyasic.get_miner(address), timeout=timeout_s + 1)
+            miner = await asyncio.wait_for(pyasic.get_miner(address), timeout=timeout_s + 1)
         except asyncio.TimeoutError:
             miner = None
         except Exception:  # pyasic raises e.g. UnicodeDecodeError on binary garbage
@@ -401,9 +402,8 @@ async def _read_host(host: str, timeout_s: float, watch_s: float, samples: int,
             if i:
                 await asyncio.sleep(max(0.0, t0 + i * watch_s - time.monotonic()))
             try:
-                with warnings.catch_warnings(record=True):
-                    sample = await asyncio.wait_for(
-                        miner.get_data(include=list(_DATA)), timeout=timeout_s)
+                sample = await asyncio.wait_for(
+                    miner.get_data(include=list(_DATA)), timeout=timeout_s)
             except asyncio.TimeoutError:
                 reading.sample_errors.append(f"sample {i + 1}: no data within {timeout_s:g} s")
                 continue
@@ -458,16 +458,22 @@ def _check_timing(timeout_s: float, watch_s: float, samples: int) -> None:
 
 
 def _run(coro):
-    """Run on a fresh loop whose stray-task errors (pyasic leaves some) are kept quiet."""
+    """Run on a fresh loop whose stray-task errors (pyasic leaves some) are kept quiet.
+
+    pyasic warns about partly supported models; those warnings are dropped here, once for
+    the whole run (``catch_warnings`` per task would interleave and leak).
+    """
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(lambda _loop, _ctx: None)
-    try:
-        return loop.run_until_complete(coro)
-    finally:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            return loop.run_until_complete(coro)
         finally:
-            loop.close()
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
 
 
 def read_fleet(hosts: list[str], *, timeout_s: float = DEFAULT_TIMEOUT_S, watch_s: float = 0.0,
@@ -509,9 +515,7 @@ def scan(cidr: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> list[ScanHit]:
     from pyasic.network import MinerNetwork
 
     async def go() -> list[Any]:
-        network = MinerNetwork.from_subnet(str(net))
-        with warnings.catch_warnings(record=True):
-            return await network.scan()
+        return await MinerNetwork.from_subnet(str(net)).scan()
 
     found = _run(go())
     hits = []

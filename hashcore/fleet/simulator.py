@@ -12,10 +12,10 @@ that ``pyasic.get_miner`` identifies it and ``get_data`` reads it:
 * ``m30s+``: a Whatsminer M30S+ on btminer (API v2): ``devdetails`` says ``btminer``, and
   ``summary`` carries ``Power`` in watts. No web interface.
 
-Faults (``fault=``), applied to every port of that miner: ``close`` (accept, then close
-without a byte), ``garbage`` (answer bytes that are not JSON), ``silent`` (accept, read,
-never answer). Only loopback addresses are accepted: a simulator must never listen on, or
-be mistaken for, a real network.
+Faults (``fault=``), applied to every port of that miner: ``close`` (accept, read the
+request, close without a byte), ``garbage`` (answer bytes that are not JSON), ``silent``
+(accept, read, never answer). Only loopback addresses are accepted: a simulator must never
+listen on, or be mistaken for, a real network.
 
 Run one from a shell: ``python -m hashcore.fleet.simulator 127.0.0.1=s19 127.0.0.2=m30s+``.
 """
@@ -23,10 +23,14 @@ Run one from a shell: ``python -m hashcore.fleet.simulator 127.0.0.1=s19 127.0.0
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import json
+import os
 import secrets
+import signal
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -163,8 +167,8 @@ class _Firmware:
         self.kind = spec.spec
         self.started = time.time() - 3600 * 5  # five hours of uptime
         octets = [int(x) for x in spec.host.split(".")]
-        self.mac = "02:48:43:%02X:%02X:%02X" % tuple(octets[1:])
-        self.serial = "SIM%03d%03d%03d" % tuple(octets[1:])
+        self.mac = "02:48:43:" + ":".join(f"{o:02X}" for o in octets[1:])
+        self.serial = "SIM" + "".join(f"{o:03d}" for o in octets[1:])
         self.hostname = spec.hostname or f"sim-{self.kind.name.replace('+', 'plus')}-{octets[3]}"
 
     # --- per board figures
@@ -498,12 +502,12 @@ class SimulatedMiner:
         fault = self.spec.fault
         if fault is None:
             return False
-        if fault == "close":
-            return True
-        try:
-            await asyncio.wait_for(reader.read(4096), timeout=2)
+        try:  # take the request first, so that "close" ends with FIN rather than RST
+            await asyncio.wait_for(reader.read(4096), timeout=0.5 if fault == "close" else 2)
         except asyncio.TimeoutError:
             pass
+        if fault == "close":
+            return True
         if self._closing.is_set():
             return True
         if fault == "garbage":
@@ -517,12 +521,16 @@ class SimulatedMiner:
                          writer: asyncio.StreamWriter) -> None:
         raw = b""
         request = None
-        deadline = time.monotonic() + 5
-        while request is None and time.monotonic() < deadline:
-            chunk = await asyncio.wait_for(reader.read(65536), timeout=5)
+        wait_s = 5.0  # for the first bytes; then briefly for the rest of a split request
+        while request is None:
+            try:
+                chunk = await asyncio.wait_for(reader.read(65536), timeout=wait_s)
+            except asyncio.TimeoutError:
+                break
             if not chunk:
                 break
             raw += chunk
+            wait_s = 0.3
             try:
                 request = json.loads(raw.decode("utf-8", errors="replace").rstrip("\x00"))
             except json.JSONDecodeError:
@@ -653,6 +661,32 @@ class FleetSimulator:
         self.stop()
 
 
+@contextlib.contextmanager
+def loopback_lock(timeout_s: float = 120.0):
+    """Serialise simulators across processes: they all want ports 80 and 4028 on 127.0.0.x.
+
+    Two test runs (or a test run and a demo) at once would otherwise fail to bind.
+    """
+    import fcntl
+
+    path = os.path.join(tempfile.gettempdir(), "hashcore-fleet-simulator.lock")
+    with open(path, "a+") as fh:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise InputError(f"another simulated fleet has held {path} for "
+                                     f"{timeout_s:g} s") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def demo_fleet(base: str = "127.0.0.1") -> list[MinerSpec]:
     """The demo: two stock S19s (no power), two M30S+ (with power), one with a dead board."""
     net = ipaddress.ip_address(check_loopback(base))
@@ -679,7 +713,12 @@ def main(argv: list[str] | None = None) -> int:
                              "(default: the demo fleet)")
     args = parser.parse_args(argv)
     specs = [parse_spec(t) for t in args.miners] if args.miners else demo_fleet()
-    with FleetSimulator(specs) as sim:
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # `kill` ends it as cleanly as Ctrl-C
+    with loopback_lock(), FleetSimulator(specs) as sim:
         for spec in sim.specs:
             print(f"{spec.host}  {KINDS[spec.kind].type_name}  {spec.hashrate_ths} TH/s"
                   f"{'' if spec.fault is None else '  fault=' + spec.fault}", flush=True)
