@@ -571,6 +571,11 @@ def _chunks(headers, chunk: int) -> Iterable:
         rows = header_bytes(headers)
         for start in range(0, len(rows), chunk):
             yield rows[start:start + chunk]
+    elif isinstance(headers, (list, tuple)) and headers and all(
+            isinstance(h, BlockHeader) for h in headers):
+        rows = header_bytes(b"".join(h.to_bytes() for h in headers))
+        for start in range(0, len(rows), chunk):
+            yield rows[start:start + chunk]
     elif isinstance(headers, str):
         raise InputError("headers must be bytes or an iterable of byte chunks, not str "
                          "(read files with hashcore.io)")

@@ -164,13 +164,20 @@ class HostResult:
             candidates = [r for r in rows if r.operation == op and not r.baseline] or \
                          [r for r in rows if r.operation == op]
             row = max(candidates, key=lambda r: r.median_rate)
-            out[op] = {"path": row.path, "threads": row.threads,
+            out[op] = {"path": row.path, "threads": row.threads, "baseline": row.baseline,
                        "implementation": row.implementation, "unit": row.unit,
                        "rate_per_s": row.median_rate, "hashes": row.hashes,
                        "seconds": row.timed_s, "joules": row.joules,
                        "joules_per_th": row.joules_per_th,
                        "energy_source": row.energy_source}
         return out
+
+    def not_timed(self) -> list[str]:
+        """Rows the host's benchmark asked for but did not time, with the reason."""
+        if self.bench is None:
+            return []
+        return [f"{r.operation} {r.path} x{r.threads}: {r.status}" for r in self.bench.rows
+                if not r.timed]
 
     def to_dict(self) -> dict:
         machine = self.machine
@@ -465,7 +472,8 @@ def print_cluster(run: ClusterRun, console=None) -> None:
             continue
         name = h.host
         for op, b in h.best().items():
-            table.add_row(name, str(b["threads"]), op, b["path"],
+            table.add_row(name, str(b["threads"]), op,
+                          b["path"] + (" (ref)" if b["baseline"] else ""),
                           f"{_si(b['rate_per_s'])} {b['unit']}", _si(b["joules"]),
                           _si(b["joules_per_th"]), b["energy_source"])
             name = ""
@@ -481,6 +489,9 @@ def print_cluster(run: ClusterRun, console=None) -> None:
         ratio = "-" if s["max_over_min"] is None else f"{s['max_over_min']:.2f}x"
         say(f"spread {op}: min {_si(s['min'])}/s, median {_si(s['median'])}/s, "
             f"max {_si(s['max'])}/s, max/min {ratio}, CV {cv}")
+    for h in run.ok:
+        for line in h.not_timed():
+            say(f"{h.host}: {line}")
     for h in run.failed:
         say(f"FAILED {h.host}: {h.error}")
     for note in run.notes():

@@ -281,6 +281,8 @@ def test_streaming_from_file(tmp_path, main10k):
     report = chain.verify(iter_raw_chunks(path, 1000), "mainnet", now=NOW)
     assert report.ok and report.count == 10_000 and report.tip_height == 9999
     assert report.chainwork == 0x271027102710  # 10,000 difficulty-1 blocks, as Core counts
+    objects = [BlockHeader.from_bytes(main10k[i:i + 80]) for i in range(0, 80 * 300, 80)]
+    assert chain.verify(objects, "mainnet", now=NOW).tip_height == 299
 
 
 def test_mined_chain_with_retargets_agrees():

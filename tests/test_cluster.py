@@ -66,6 +66,7 @@ def test_local_two_workers_one_result_each_with_machine_info():
     assert fleet["spread"]["min"] == min(rates) and fleet["spread"]["max"] == max(rates)
     doc = json.loads(json.dumps(run.to_dict(), allow_nan=False))
     assert doc["hosts_ok"] == 2 and doc["hosts_failed"] == 0
+    assert doc["notes"] == []  # same hashcore everywhere
     for host in doc["hosts"]:
         assert host["benchmark"]["benchmarks"], "pytest-benchmark entries per host"
         assert host["machine"]["cpu"]["count"] >= 1
@@ -88,6 +89,33 @@ def test_killed_and_timed_out_workers_are_reported_and_the_other_result_kept():
     doc = run.to_dict()
     assert doc["hosts_failed"] == 2 and doc["hosts_ok"] == 1
     assert {h["status"] for h in doc["hosts"]} == {"ok", "failed"}
+
+
+def test_remote_cluster_gives_one_result_per_host():
+    """Two workers on one host (as `dask worker --nworkers 2` starts them): one result, run
+    by one worker with both workers' threads, the other worker left idle."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as lc:
+        run = cluster_bench(lc.scheduler_address, operations=["sha256d"], paths=["hashlib"],
+                            threads=None, seconds=0.3, repeat=3)
+    assert run.kind == "remote"
+    assert [h.host for h in run.hosts] == ["127.0.0.1"]
+    host = run.hosts[0]
+    assert host.ok, host.error
+    assert len(host.workers) == 2 and host.nthreads == 2
+    assert host.worker_facts["address"] == host.worker == sorted(host.workers)[0]
+    assert host.bench.options["threads"] == [2]
+
+
+def test_plan_groups_workers_by_host_unless_local():
+    workers = {"tcp://10.0.0.2:4001": {"host": "10.0.0.2", "nthreads": 4},
+               "tcp://10.0.0.1:4002": {"host": "10.0.0.1", "nthreads": 8},
+               "tcp://10.0.0.2:4000": {"host": "10.0.0.2", "nthreads": 4}}
+    remote = cluster._plan(workers, local=False)
+    assert [(h.host, h.worker, h.nthreads, len(h.workers)) for h in remote] == [
+        ("10.0.0.1", "tcp://10.0.0.1:4002", 8, 1), ("10.0.0.2", "tcp://10.0.0.2:4000", 8, 2)]
+    local = cluster._plan(workers, local=True)
+    assert len(local) == 3 and all(len(h.workers) == 1 for h in local)
 
 
 @pytest.mark.parametrize("text,expect", [
