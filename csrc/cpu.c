@@ -1,5 +1,5 @@
 /* CPU feature detection: cpuid + xgetbv on x86 (the CPU bit AND the OS saving the
- * register state), getauxval(AT_HWCAP) on aarch64 Linux. */
+ * register state), getauxval(AT_HWCAP) on aarch64 Linux, always on Apple arm64. */
 #include "hashcore.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -49,6 +49,10 @@ uint32_t hc_detect_cpu(void)
 {
     return (getauxval(AT_HWCAP) & HWCAP_SHA2) ? HC_CPU_ARM_SHA2 : 0;
 }
+
+#elif defined(__aarch64__) && defined(__APPLE__)
+/* every Apple arm64 CPU implements the ARMv8 SHA2 instructions */
+uint32_t hc_detect_cpu(void) { return HC_CPU_ARM_SHA2; }
 
 #else
 uint32_t hc_detect_cpu(void) { return 0; }

@@ -182,7 +182,7 @@ int hc_init(void)
     for (int i = 0; i < HC_IMPL_COUNT; i++) {
         if (!ops_table[i]) {
             status[i] = HC_STATUS_NOT_COMPILED;
-            strcpy(reason[i], "not compiled for this architecture");
+            strcpy(reason[i], "not compiled for this architecture or compiler");
         } else if ((cpu_features & needs[i]) != needs[i]) {
             status[i] = HC_STATUS_NO_CPU;
             strcpy(reason[i], need_names[i]);

@@ -5,9 +5,17 @@
 
 #include "hashcore.h"
 
-#if defined(__aarch64__)
+/* GCC takes the crypto target from the pragma below; older clang (14) only exposes the SHA2
+ * intrinsics when the whole compile targets them (__ARM_FEATURE_SHA2, the default on Apple
+ * arm64), so without it the path is left out rather than failing the build. */
+#if defined(__aarch64__) && \
+    (!defined(__clang__) || defined(__ARM_FEATURE_SHA2) || defined(__ARM_FEATURE_CRYPTO))
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("crypto"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("arch=armv8-a+crypto")
+#endif
 #include <arm_neon.h>
 
 #define NL 2
@@ -153,7 +161,11 @@ static void arm_scan(const uint32_t mid[8], const uint8_t tail12[12], uint32_t t
     }
 }
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 static const hc_ops arm_ops = {arm_sha256d, arm_hash_headers, arm_scan};
 const hc_ops *hc_ops_arm_get(void) { return &arm_ops; }

@@ -5,8 +5,12 @@
 #include "hashcore.h"
 
 #if defined(__x86_64__)
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,avx"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,avx")
+#endif
 #include <immintrin.h>
 
 typedef uint32_t V __attribute__((vector_size(32)));
@@ -35,7 +39,11 @@ static inline __attribute__((always_inline)) __m256i gather_index(void)
 
 #include "sha256_lanes.h"
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 static const hc_ops avx2_ops = {hc_scalar_sha256d, avx2_hash_headers, avx2_scan};
 const hc_ops *hc_ops_avx2_get(void) { return &avx2_ops; }

@@ -7,8 +7,12 @@
 #include "hashcore.h"
 
 #if defined(__x86_64__)
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx2,avx"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx2,avx")
+#endif
 #include <immintrin.h>
 
 typedef uint32_t V __attribute__((vector_size(64)));
@@ -41,7 +45,11 @@ static inline __attribute__((always_inline)) __m512i gather_index(void)
 
 #include "sha256_lanes.h"
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 static const hc_ops avx512_ops = {hc_scalar_sha256d, avx512_hash_headers, avx512_scan};
 const hc_ops *hc_ops_avx512_get(void) { return &avx512_ops; }

@@ -145,9 +145,11 @@ static void FN(headers_block)(const uint8_t *p, uint8_t *out, size_t valid, uint
     w[15] = (V){0} + 640u;
     FN(compress)(st, w);
     FN(second)(st, iv_a, iv_e);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) st[i] = BSWAP(st[i]);
     uint32_t words[8][LANES] __attribute__((aligned(64)));
 #pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) *(V *)words[i] = BSWAP(st[i]);
+    for (int i = 0; i < 8; i++) *(V *)words[i] = st[i];
     for (size_t l = 0; l < valid; l++)
         for (int i = 0; i < 8; i++) memcpy(out + 32 * l + 4 * i, &words[i][l], 4);
 }

@@ -9,8 +9,12 @@
 #include "hashcore.h"
 
 #if defined(__x86_64__) || defined(__i386__)
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("sha,sse4.1"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("sha,sse4.1")
+#endif
 #include <immintrin.h>
 
 #define NL 4 /* lanes interleaved for headers and scans */
@@ -87,21 +91,16 @@ INLINE void compress(int nl, __m128i *abef, __m128i *cdgh, __m128i m[][4], int e
     }
 }
 
-static __m128i iv_abef, iv_cdgh;
-static int iv_ready;
-
-static void init_iv(void)
-{
-    if (iv_ready) return;
-    to_abef(_mm_loadu_si128((const __m128i *)hc_IV), _mm_loadu_si128((const __m128i *)(hc_IV + 4)),
-            &iv_abef, &iv_cdgh);
-    iv_ready = 1;
-}
+/* the IV in ABEF/CDGH layout (computed where needed: no shared mutable state) */
+#define LOAD_IV(abef, cdgh)                                                                   \
+    to_abef(_mm_loadu_si128((const __m128i *)hc_IV),                                          \
+            _mm_loadu_si128((const __m128i *)(hc_IV + 4)), &(abef), &(cdgh))
 
 /* second stage for nl first-stage states; writes raw 32-byte digests */
 INLINE void second_stage(int nl, __m128i *abef, __m128i *cdgh, uint8_t *out[])
 {
-    __m128i m[NL][4];
+    __m128i m[NL][4], iv_abef, iv_cdgh;
+    LOAD_IV(iv_abef, iv_cdgh);
     const __m128i pad0 = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
     const __m128i pad1 = _mm_set_epi32(256, 0, 0, 0);
 #pragma GCC unroll 4
@@ -127,9 +126,7 @@ static void shani_sha256d(const uint8_t *data, size_t len, uint8_t *out32)
     __m128i abef[1], cdgh[1], m[1][4];
     uint8_t last[128];
     size_t full = len / 64, rest = len % 64;
-    init_iv();
-    abef[0] = iv_abef;
-    cdgh[0] = iv_cdgh;
+    LOAD_IV(abef[0], cdgh[0]);
     for (size_t i = 0; i <= full; i++) {
         const uint8_t *p = data + 64 * i;
         if (i == full) {
@@ -156,8 +153,9 @@ static void shani_sha256d(const uint8_t *data, size_t len, uint8_t *out32)
 
 INLINE void headers_n(int nl, const uint8_t *in, uint8_t *out)
 {
-    __m128i abef[NL], cdgh[NL], m[NL][4];
+    __m128i abef[NL], cdgh[NL], m[NL][4], iv_abef, iv_cdgh;
     uint8_t *outs[NL];
+    LOAD_IV(iv_abef, iv_cdgh);
 #pragma GCC unroll 4
     for (int l = 0; l < nl; l++) {
         abef[l] = iv_abef;
@@ -181,7 +179,6 @@ INLINE void headers_n(int nl, const uint8_t *in, uint8_t *out)
 static void shani_hash_headers(const uint8_t *in, size_t n, uint8_t *out)
 {
     size_t i = 0;
-    init_iv();
     for (; i + NL <= n; i += NL) headers_n(NL, in + 80 * i, out + 32 * i);
     for (; i < n; i++) headers_n(1, in + 80 * i, out + 32 * i);
 }
@@ -189,8 +186,8 @@ static void shani_hash_headers(const uint8_t *in, size_t n, uint8_t *out)
 static void shani_scan(const uint32_t mid[8], const uint8_t tail12[12], uint32_t target_top,
                        uint32_t start, uint64_t count, struct hc_hits *hits)
 {
-    __m128i mid_abef, mid_cdgh, abef[NL], cdgh[NL], m[NL][4];
-    init_iv();
+    __m128i mid_abef, mid_cdgh, abef[NL], cdgh[NL], m[NL][4], iv_abef, iv_cdgh;
+    LOAD_IV(iv_abef, iv_cdgh);
     to_abef(_mm_loadu_si128((const __m128i *)mid), _mm_loadu_si128((const __m128i *)(mid + 4)),
             &mid_abef, &mid_cdgh);
     const uint32_t w0 = hc_be32(tail12), w1 = hc_be32(tail12 + 4), w2 = hc_be32(tail12 + 8);
@@ -230,7 +227,11 @@ static void shani_scan(const uint32_t mid[8], const uint8_t tail12[12], uint32_t
     }
 }
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 static const hc_ops shani_ops = {shani_sha256d, shani_hash_headers, shani_scan};
 const hc_ops *hc_ops_shani_get(void) { return &shani_ops; }

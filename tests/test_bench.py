@@ -332,3 +332,11 @@ def test_every_real_path_is_timed_or_reported():
                 assert row.timed and row.implementation.startswith(p.backend), row
             else:
                 assert row.status == f"unavailable: {p.why}" and not row.timed
+
+
+def test_progress_reports_each_row_then_done(hashlib_only):
+    calls = []
+    run_bench(["sha256d", "headers"], threads=[1], seconds=0.1, repeat=1, batch=16,
+              meter=StatedMeter(1), progress=lambda *a: calls.append(a))
+    assert [c[0] for c in calls] == [0, 1, 2] and all(c[1] == 2 for c in calls)
+    assert calls[0][2] == "sha256d hashlib x1" and calls[-1][2] == "done"

@@ -72,6 +72,22 @@ def test_local_two_workers_one_result_each_with_machine_info():
         assert host["machine"]["cpu"]["count"] >= 1
 
 
+def test_cli_bench_cluster_local_2_json(capsys):
+    from hashcore.cli import main
+
+    rc = main(["bench", "--cluster", "local:2", "--operations", "sha256d", "--paths", "hashlib",
+               "--seconds", "0.2", "--repeat", "3", "--json", "-"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert doc["schema"] == "hashcore.cluster-bench/1" and doc["cluster"] == "local"
+    assert [h["status"] for h in doc["hosts"]] == ["ok", "ok"]
+    assert len({h["worker"] for h in doc["hosts"]}) == 2
+    for h in doc["hosts"]:
+        assert h["machine"]["hashcore"]["cpu_model"]
+        assert h["best"]["sha256d"]["rate_per_s"] > 0
+    assert doc["fleet"]["sha256d"]["hosts"] == 2
+
+
 def test_killed_and_timed_out_workers_are_reported_and_the_other_result_kept():
     run = cluster_bench("local:3", **TINY, task=die_or_hang, timeout_s=10)
     assert len(run.hosts) == 3

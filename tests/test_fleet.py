@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("pyasic", reason="the fleet extra (pyasic) is not installed")
 
 from hashcore.cli import main  # noqa: E402
-from hashcore.errors import BackendUnavailable  # noqa: E402
+from hashcore.errors import BackendUnavailable, InputError  # noqa: E402
 from hashcore.fleet.read import read_fleet, scan  # noqa: E402
 from hashcore.fleet.simulator import FleetSimulator, MinerSpec, loopback_lock  # noqa: E402
 
@@ -36,10 +36,24 @@ NOBODY = "127.0.0.12"  # nothing listens here
 BY_HOST = {s.host: s for s in GOOD + FAULTY}
 
 
+def start(specs):
+    """Start simulators; only a missing right to bind port 80 (not root) skips."""
+    try:
+        return FleetSimulator(specs).start()
+    except InputError as exc:
+        if "Permission denied" in str(exc):
+            pytest.skip(f"simulated Antminers need port 80 on 127.0.0.x: {exc}")
+        raise
+
+
 @pytest.fixture(scope="module")
 def fleet():
-    with loopback_lock(), FleetSimulator(GOOD + FAULTY) as sim:
-        yield sim
+    with loopback_lock():
+        sim = start(GOOD + FAULTY)
+        try:
+            yield sim
+        finally:
+            sim.stop()
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +231,46 @@ def test_without_pyasic_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyasic", None)
     with pytest.raises(BackendUnavailable, match=r"hashcore\[fleet\]"):
         read_fleet(["127.0.0.1"], timeout_s=1)
+
+
+def test_cli_demo_scans_and_reads_its_simulated_fleet(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # rich wraps table cells at its width
+    rc = main(["fleet", "demo", "--base", "127.0.0.41", "--faults", "--timeout", "1"])
+    captured = capsys.readouterr()
+    if rc == 2 and "Permission denied" in captured.err:
+        pytest.skip(f"simulated Antminers need port 80 on 127.0.0.x: {captured.err.strip()}")
+    out = captured.out
+    assert rc == 0, captured.err
+    assert "$ hashcore fleet scan 127.0.0.40/29" in out
+    assert "miners found in 127.0.0.40/29: 4" in out
+    for kind in ("closed", "invalid-json", "timeout"):
+        assert f"FAILED ({kind})" in out
+    assert "total (4 of 7)" in out
+
+
+def test_demo_refuses_a_base_outside_loopback(capsys):
+    assert main(["fleet", "demo", "--base", "192.168.1.1"]) == 2
+    assert "outside 127.0.0.0/8" in capsys.readouterr().err
+
+
+def test_json_answering_stranger_is_unidentified():
+    """Something on port 4028 that answers cgminer-style JSON but names no known firmware."""
+    import socketserver
+    import threading
+
+    class Generic(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.recv(4096)
+            self.request.sendall(b'{"STATUS":[{"STATUS":"S","Msg":"Summary"}],'
+                                 b'"SUMMARY":[{"Elapsed":5}],"id":1}\x00')
+
+    socketserver.TCPServer.allow_reuse_address = True
+    with loopback_lock(), socketserver.ThreadingTCPServer(("127.0.0.51", 4028), Generic) as srv:
+        thread = threading.Thread(target=srv.serve_forever, daemon=True)
+        thread.start()
+        try:
+            m = read_fleet(["127.0.0.51"], timeout_s=TIMEOUT_S).miners[0]
+        finally:
+            srv.shutdown()
+    assert m.status == "error" and m.error_kind == "unidentified"
+    assert "answers JSON" in m.error

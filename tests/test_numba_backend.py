@@ -12,6 +12,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +145,30 @@ def test_hash_headers_through_the_core_with_writable_input(mainnet_early: bytes)
     got = nb.hash_headers(arr)
     assert arr.flags.writeable  # the caller's array is left as it was
     assert np.array_equal(got, ref.hash_headers(arr))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is not available here")
+def test_hash_headers_threads_work_after_fork(mainnet_early: bytes) -> None:
+    arr = np.frombuffer(mainnet_early, dtype=np.uint8)
+    want = nb.hash_headers(arr)  # 10,000 headers: the parent's thread pool is running
+    pid = os.fork()
+    if pid == 0:  # child: the pool threads did not survive the fork
+        code = 2
+        try:
+            code = 0 if np.array_equal(nb.hash_headers(arr), want) else 1
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 20
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("hash_headers hung in a forked child")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 # --------------------------------------------------------------------------- scan_range

@@ -86,6 +86,21 @@ print(f"sanitize: loaded {hashcore.__file__} ({hashcore.implementation}); saniti
 assert san is None or "address" in san, f"extension not instrumented: {info}"
 EOF
 
+# The sanitizer must be live: a read 8 bytes past a buffer, made on purpose by calling the C
+# function directly with a wrong length, has to be reported (and abort the process).
+if "$PY" -c "
+from hashcore._hashcore_c import ffi, lib
+import numpy as np
+lib.hc_init()
+buf = np.zeros(100, dtype=np.uint8)
+lib.hc_sha256d(ffi.from_buffer(buf), 108, ffi.new('uint8_t[32]'))
+" > "$DEST/canary.log" 2>&1; then
+    echo "sanitize: the canary over-read was NOT reported; ASan is not active" >&2; exit 1
+fi
+grep -q "AddressSanitizer: heap-buffer-overflow" "$DEST/canary.log" \
+    || { echo "sanitize: canary died without an ASan report:" >&2; tail "$DEST/canary.log" >&2; exit 1; }
+echo "sanitize: canary over-read reported by ASan, as it must be"
+
 IMPLS=$("$PY" -c "
 import hashcore
 print(' '.join(i.name for i in hashcore.available_implementations(include_numba=False)
@@ -93,29 +108,45 @@ print(' '.join(i.name for i in hashcore.available_implementations(include_numba=
 [[ $QUICK == 1 ]] && IMPLS="scalar"
 echo "sanitize: C paths available here: $IMPLS"
 
-# Test modules: the core's and the readers' (whatever of them exists in this tree).
-TESTS=()
-for t in tests/test_core*.py tests/test_c_*.py tests/test_backend*.py tests/test_header*.py \
-         tests/test_io*.py tests/test_readers*.py tests/test_chain*.py tests/test_fuzz_regressions.py; do
-    [[ -e "$t" ]] && TESTS+=("$t")
+# Test modules: the core's, and the readers' and validators' (whatever exists in this tree).
+CORE_TESTS=()
+READER_TESTS=()
+for t in tests/test_core*.py tests/test_c_*.py tests/test_backend*.py; do
+    [[ -e "$t" ]] && CORE_TESTS+=("$t")
+done
+for t in tests/test_header*.py tests/test_io*.py tests/test_reader*.py tests/test_chain*.py \
+         tests/test_tree*.py tests/test_fuzz_regressions.py; do
+    [[ -e "$t" ]] && READER_TESTS+=("$t")
 done
 
 fail=0
 LOG="$DEST/pytest.log"
+run_pytest() {  # label, test files...
+    local label=$1; shift
+    ((${#@})) || return 0
+    if "$PY" -m pytest -q -x -p no:cacheprovider -k "not numba" "$@" > "$LOG" 2>&1; then
+        echo "$label: $(tail -1 "$LOG")"
+    else
+        tail -80 "$LOG"; echo "$label: FAILED"; fail=1
+    fi
+}
+
+# 1. Everything once on the dispatcher's choice (the path users get).
+echo "=== core and reader tests, dispatcher's choice"
+run_pytest "all tests (auto path)" "${CORE_TESTS[@]}" "${READER_TESTS[@]}"
+
+# 2. Each C path forced: the core tests again, then the edge sweep (lengths 0..300 at 16
+#    misalignments, batch sizes around every lane count at 8 misalignments, scans ending at
+#    nonce 2**32-1) and random differential inputs, all in buffers that end exactly where the
+#    input ends.
 for impl in $IMPLS; do
     echo "=== HASHCORE_IMPL=$impl"
-    if ((${#TESTS[@]})); then
-        if HASHCORE_IMPL=$impl "$PY" -m pytest -q -x -p no:cacheprovider -k "not numba" \
-                "${TESTS[@]}" > "$LOG" 2>&1; then
-            tail -1 "$LOG"
-        else
-            tail -80 "$LOG"; fail=1
-        fi
-    fi
-    "$PY" tools/differential.py --sweep --paths "c:$impl" || fail=1
-    "$PY" tools/differential.py -n "$N" --seed "${SANITIZE_SEED:-7}" --paths "c:$impl" || fail=1
+    HASHCORE_IMPL=$impl run_pytest "core tests ($impl)" "${CORE_TESTS[@]}"
+    HASHCORE_IMPL=$impl "$PY" tools/differential.py --sweep --paths "c:$impl" || fail=1
+    HASHCORE_IMPL=$impl "$PY" tools/differential.py -n "$N" --seed "${SANITIZE_SEED:-7}" \
+        --paths "c:$impl" || fail=1
 done
-# The dispatcher's own choice and the switch between paths at run time.
+# 3. Switching between paths at run time, inside one process.
 "$PY" tools/differential.py -n "$N" --seed 8 --paths 'c:*' || fail=1
 
 echo "sanitize: $([[ $fail == 0 ]] && echo 0 findings || echo FAILED), paths: $IMPLS, $(( $(date +%s) - t0 )) s"

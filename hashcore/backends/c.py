@@ -101,7 +101,7 @@ def build_info() -> dict:
     """How the extension was built, for the benchmark records."""
     return {
         "extension_version": ffi.string(lib.hc_version()).decode(),
-        "compiler": ffi.string(lib.hc_compiler()).decode(),
+        "compiler": ffi.string(lib.hc_compiler()).decode().strip(),
         "flags": ffi.string(lib.hc_build_flags()).decode(),
         "sanitize": ffi.string(lib.hc_sanitize()).decode() or None,
         "cpu_features": cpu_features(),

@@ -45,7 +45,8 @@ _GENESIS_HEX = (
 _GENESIS_HASH = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
 _GENESIS_TARGET = 0xFFFF << 208  # bits 0x1d00ffff
 
-# hash_headers splits a batch over threads only above this size (thread start-up is ~0.1 ms).
+# hash_headers gives each thread at least this many headers (~0.5 ms of work), so the hand-off
+# to the pool stays small beside the hashing.
 _HEADERS_PER_THREAD_MIN = 4096
 
 _lock = threading.Lock()
@@ -121,6 +122,7 @@ def _lanes() -> int:
 
 
 def implementations() -> list[Implementation]:
+    """The one numba path, self-tested (compiling or loading the kernels) on first call."""
     try:
         _ready()
     except BackendUnavailable:
@@ -129,6 +131,7 @@ def implementations() -> list[Implementation]:
 
 
 def set_impl(name: str | None) -> None:
+    """Only ``"numba"`` (or None) exists; the path must have passed its self-test."""
     if name not in (None, IMPL):
         raise BackendUnavailable(f"the numba backend has no implementation '{name}' "
                                  f"(it has only '{IMPL}')")
@@ -136,10 +139,12 @@ def set_impl(name: str | None) -> None:
 
 
 def current_impl() -> str:
+    """For example ``"numba(16 lanes)"``."""
     return f"numba({_lanes()} lanes)"
 
 
 def sha256d(data) -> bytes:
+    """Double SHA-256 of any bytes-like input, raw digest."""
     k = _ready()
     out = np.empty(32, dtype=np.uint8)
     k.sha256d_kernel(_u8(data), out)
@@ -159,11 +164,22 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of the parent's pool threads: start a new pool there."""
+    global _pool, _lock
+    _pool = None
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def hash_headers(buf: np.ndarray) -> np.ndarray:
     """All headers of the batch; large batches are split over one thread per CPU.
 
-    The kernel releases the GIL, so plain threads scale; numba's ``parallel=True`` was
-    measured slower here (see docs/numba.md).
+    The kernel releases the GIL, so plain threads scale; numba's ``parallel=True`` (OpenMP)
+    collapsed when another process used the other core (see docs/numba.md).
     """
     k = _ready()
     n = buf.size // 80
@@ -183,7 +199,8 @@ def hash_headers(buf: np.ndarray) -> np.ndarray:
     return out
 
 
-def _scan(k, header76: bytes, target_le: bytes, nonce_start: int, count: int):
+def _scan(k, header76: bytes, target_le: bytes, nonce_start: int,
+          count: int) -> list[tuple[int, bytes]]:
     head = _u8(header76)
     target = _u8(target_le)
     nonces = np.empty(_HIT_CAPACITY, dtype=np.int64)
@@ -197,6 +214,7 @@ def _scan(k, header76: bytes, target_le: bytes, nonce_start: int, count: int):
     return found
 
 
-def scan_range(header76: bytes, target_le: bytes, nonce_start: int, count: int):
+def scan_range(header76: bytes, target_le: bytes, nonce_start: int,
+               count: int) -> list[tuple[int, bytes]]:
     """Every nonce in the range whose hash is <= target; the kernel runs without the GIL."""
     return _scan(_ready(), header76, target_le, nonce_start, count)

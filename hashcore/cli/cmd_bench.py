@@ -222,7 +222,7 @@ def _console(stderr: bool = False):
 
     console = Console(stderr=stderr)
     if not console.is_terminal:
-        console = Console(stderr=stderr, width=max(console.width, 132))
+        console = Console(stderr=stderr, width=max(console.width, 150))
     return console
 
 

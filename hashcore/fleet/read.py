@@ -398,9 +398,10 @@ async def _read_host(host: str, timeout_s: float, watch_s: float, samples: int,
         if miner is None or type(miner).__name__ == "UnknownMiner":
             raise await _diagnose(address, timeout_s, "identify")
         data = []
+        first = time.monotonic()  # samples start every watch_s from here
         for i in range(samples):
             if i:
-                await asyncio.sleep(max(0.0, t0 + i * watch_s - time.monotonic()))
+                await asyncio.sleep(max(0.0, first + i * watch_s - time.monotonic()))
             try:
                 sample = await asyncio.wait_for(
                     miner.get_data(include=list(_DATA)), timeout=timeout_s)

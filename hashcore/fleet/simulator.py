@@ -661,16 +661,40 @@ class FleetSimulator:
         self.stop()
 
 
+_held = {"depth": 0}
+_held_guard = threading.Lock()
+
+
 @contextlib.contextmanager
 def loopback_lock(timeout_s: float = 120.0):
     """Serialise simulators across processes: they all want ports 80 and 4028 on 127.0.0.x.
 
-    Two test runs (or a test run and a demo) at once would otherwise fail to bind.
+    Two test runs (or a test run and a demo) at once would otherwise fail to bind. Within
+    one process the lock is re-entrant (its simulators use different addresses).
     """
     import fcntl
 
+    with _held_guard:
+        if _held["depth"]:
+            _held["depth"] += 1
+            nested = True
+        else:
+            nested = False
+    if nested:
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held["depth"] -= 1
+        return
     path = os.path.join(tempfile.gettempdir(), "hashcore-fleet-simulator.lock")
-    with open(path, "a+") as fh:
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o666)  # other users' simulators take the same lock
+    except PermissionError:
+        fd = os.open(path, os.O_RDONLY)  # flock works on a read-only descriptor too
+    with os.fdopen(fd) as fh:
         deadline = time.monotonic() + timeout_s
         while True:
             try:
@@ -681,9 +705,13 @@ def loopback_lock(timeout_s: float = 120.0):
                     raise InputError(f"another simulated fleet has held {path} for "
                                      f"{timeout_s:g} s") from None
                 time.sleep(0.1)
+        with _held_guard:
+            _held["depth"] += 1
         try:
             yield
         finally:
+            with _held_guard:
+                _held["depth"] -= 1
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
