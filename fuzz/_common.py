@@ -101,11 +101,18 @@ def main(one_input: Callable[[bytes], None]) -> None:
 # --------------------------------------------------------------------------- scratch files
 
 def scratch_dir(name: str) -> Path:
-    """A private folder for the files a harness writes (tmpfs when there is one)."""
+    """A private folder for the files a harness writes: under $HASHCORE_FUZZ_TMP (the runner
+    sets it and removes it), else on tmpfs when there is one; removed at a normal exit."""
+    import atexit
+    import shutil
     import tempfile
 
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    return Path(tempfile.mkdtemp(prefix=f"hashcore-fuzz-{name}-", dir=base))
+    base = os.environ.get("HASHCORE_FUZZ_TMP")
+    if not base and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        base = "/dev/shm"
+    path = Path(tempfile.mkdtemp(prefix=f"hashcore-fuzz-{name}-", dir=base))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def write(path: Path, data: bytes) -> Path:

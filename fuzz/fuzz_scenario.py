@@ -7,17 +7,14 @@ rest is split at the first NUL into TOML text and newline-separated ``field=valu
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 
-from _common import expected_errors, main  # noqa: I001
+from _common import expected_errors, main, scratch_dir  # noqa: I001
 
 from hashcore import scenario
 
 NAME = "scenario"
-_TMP = tempfile.mkdtemp(prefix="hashcore-fuzz-scenario-")
-_PATH = os.path.join(_TMP, "scenario.toml")
+_PATH = scratch_dir(NAME) / "scenario.toml"
 
 
 def seeds() -> list[bytes]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-STARTUP_S = 2.5          # interpreter + numpy + hashcore import + instrumentation, measured
+STARTUP_S = 2.5  # first guess at start-up + seed load per harness; then the measured mean
 _DONE = re.compile(r"Done (\d+) runs in (\d+) second")
 _STAT = re.compile(r"#(\d+)\s+(?:DONE|pulse|NEW|REDUCE|INITED)\s+cov: (\d+) ft: (\d+) corp: (\d+)")
 
@@ -105,11 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     corpus_root = args.corpus or work / "corpus"
     artifacts = args.artifacts or work / "artifacts"
     env = backend_env()
+    scratch = work / "scratch"
+    scratch.mkdir()
+    env["HASHCORE_FUZZ_TMP"] = str(scratch)
+    os.environ["HASHCORE_FUZZ_TMP"] = str(scratch)  # for the seeds built in this process
     t_start = time.perf_counter()
     results = []
+    overheads: list[float] = []
     for i, name in enumerate(names):
         left = args.seconds_total - (time.perf_counter() - t_start)
-        share = left / (len(names) - i) - STARTUP_S
+        overhead = sum(overheads) / len(overheads) if overheads else STARTUP_S
+        share = left / (len(names) - i) - overhead
         seconds = max(1, int(share))
         corpus = corpus_root / name
         seeds = build_corpus(name, corpus)
@@ -117,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
                     args.max_len)
         r["seeds"] = seeds
         results.append(r)
+        if r["rc"] == 0:
+            overheads.append(max(0.0, r["wall_s"] - seconds))
         status = "ok" if r["rc"] == 0 and not r["artifacts"] else "FAIL"
         print(f"{name:<18} {status:<4} {r['execs']:>9} execs  {r['wall_s']:5.1f} s  "
               f"seeds {seeds:>3}  corpus {r['corpus']:>4}  cov {r['cov']}", flush=True)
@@ -130,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - t_start
     print(f"{len(results)} harnesses, {total_execs} executions, {len(failed)} failing "
           f"({', '.join(failed) or 'none'}), {wall:.0f} s")
+    shutil.rmtree(scratch, ignore_errors=True)
     if failed:
         print(f"artifacts kept in {artifacts}", file=sys.stderr)
     elif args.artifacts is None and args.corpus is None:

@@ -39,6 +39,7 @@ INSTALL_HINT = "pip install 'hashcore[cluster]'  (or: pip install distributed)"
 LOCAL_MAX_WORKERS = 64
 POLL_S = 0.2
 CONNECT_TIMEOUT_S = 10.0
+WARMUP_TIMEOUT_S = 300.0  # a fresh host may compile Numba's kernels first
 SCHEMA = "hashcore.cluster-bench/1"
 
 HostTask = Callable[[dict], Any]
@@ -323,21 +324,42 @@ def _plan(workers: dict[str, dict], local: bool) -> list[HostResult]:
 
 
 def default_timeout_s(seconds: float) -> float:
-    """Long enough for the budget, warm-up (Numba compiles) and a slow host: 4x + 120 s."""
-    return 4.0 * float(seconds) + 120.0
+    """Long enough for the budget, each row's untimed warm-up and a slow host: 4x + 60 s."""
+    return 4.0 * float(seconds) + 60.0
+
+
+def _submit(client, hosts: list[HostResult], call: Callable[[HostResult], tuple]) -> dict:
+    """One task per host, pinned to its worker: never moved, never retried elsewhere."""
+    futures = {}
+    for host in hosts:
+        fn, *args = call(host)
+        futures[host.host] = client.submit(
+            fn, *args, key=f"hashcore-{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex}",
+            workers=[host.worker], allow_other_workers=False, pure=False, retries=0)
+    return futures
+
+
+def warm_up() -> dict:
+    """Run on a worker before the timed benchmark: import hashcore.bench and list the paths
+    (this imports Numba and runs every path's self-test), so none of it counts in the
+    benchmark's timeout."""
+    from hashcore.bench import list_paths
+
+    return {"paths": [p.name for p in list_paths() if p.available], "worker": _worker_facts()}
 
 
 def cluster_bench(address: str, operations=("sha256d",), paths=None, threads=None,
                   seconds: float = 10.0, repeat: int = 5, watts: float | None = None,
                   batch: int | None = None, *, timeout_s: float | None = None,
-                  task: HostTask | None = None,
+                  warmup_timeout_s: float = WARMUP_TIMEOUT_S, task: HostTask | None = None,
                   progress: Callable[[str, str], None] | None = None) -> ClusterRun:
     """Run the benchmark once per host of the cluster at ``address`` and gather the results.
 
     The options are :func:`hashcore.bench.run_bench`'s; ``threads=None`` means, on each host,
-    the threads the cluster gives it. ``timeout_s`` (default :func:`default_timeout_s`)
-    bounds each host's run. ``task`` replaces the function run on the worker (tests use it
-    to kill a worker). ``progress(host, status)`` is called as each host finishes.
+    the threads the cluster gives it. Each host first warms up (:func:`warm_up`, within
+    ``warmup_timeout_s``); then ``timeout_s`` (default :func:`default_timeout_s`) bounds its
+    benchmark. ``task`` replaces the function run on the worker (tests use it to kill a
+    worker). ``progress(host, status)`` is called as each host finishes.
     """
     from hashcore.bench import check_options
     from hashcore.machine import now_utc
@@ -354,6 +376,10 @@ def cluster_bench(address: str, operations=("sha256d",), paths=None, threads=Non
             "repeat": repeat, "watts": watts}
     if batch is not None:
         base["batch"] = batch
+    if not (isinstance(warmup_timeout_s, (int, float)) and math.isfinite(warmup_timeout_s)
+            and warmup_timeout_s > 0):
+        raise InputError(f"warm-up timeout must be a positive number of seconds, got "
+                         f"{warmup_timeout_s!r}")
     run_task = task or host_bench
     started = now_utc()
     t0 = time.monotonic()
@@ -363,13 +389,30 @@ def cluster_bench(address: str, operations=("sha256d",), paths=None, threads=Non
         if not workers:
             raise HashcoreError(f"the cluster at {address} has no workers")
         plan = _plan(workers, where.is_local)
-        futures = {}
-        for host in plan:
-            opts = dict(base, threads=list(threads) if threads else [host.nthreads])
-            futures[host.host] = client.submit(
-                run_task, opts, key=f"hashcore-bench-{uuid.uuid4().hex}", workers=[host.worker],
-                allow_other_workers=False, pure=False, retries=0)
-        _gather(client, plan, futures, timeout_s, progress)
+        t_start = time.monotonic()
+
+        def settle(host: HostResult, ok: bool, value: Any) -> None:
+            host.wall_s = time.monotonic() - t_start
+            if ok:
+                host.status = "ok"
+                if isinstance(value, dict) and "bench" in value:
+                    host.bench = value["bench"]
+                    host.worker_facts = dict(value.get("worker") or {})
+                else:
+                    host.bench = value
+            else:
+                host.status, host.error = "failed", value
+            if progress:
+                progress(host.host, "ok" if ok else f"failed: {value}")
+
+        # Imports, Numba and the paths' self-tests first, outside the benchmark's timeout.
+        warm = _wait_pinned(client, plan, _submit(client, plan, lambda h: (warm_up,)),
+                            warmup_timeout_s, "warm-up",
+                            on_done=lambda h, ok, why: None if ok else settle(h, False, why))
+        ready = [h for h in plan if warm[h.host][0]]
+        jobs = _submit(client, ready, lambda h: (
+            run_task, dict(base, threads=list(threads) if threads else [h.nthreads])))
+        _wait_pinned(client, ready, jobs, timeout_s, "benchmark", on_done=settle)
 
     options = dict(base, threads=list(threads) if threads else None, timeout_s=timeout_s)
     return ClusterRun(address=address, kind="local" if where.is_local else "remote",
@@ -377,56 +420,55 @@ def cluster_bench(address: str, operations=("sha256d",), paths=None, threads=Non
                       elapsed_s=time.monotonic() - t0, scheduler=scheduler)
 
 
-def _gather(client, plan: list[HostResult], futures: dict, timeout_s: float,
-            progress: Callable[[str, str], None] | None) -> None:
-    """Wait for every host; a worker that leaves or a run past the timeout is a failure."""
-    start = time.monotonic()
-    pending = {h.host: h for h in plan}
+def _wait_pinned(client, hosts: list[HostResult], futures: dict, timeout_s: float,
+                 stage: str, on_done: Callable[[HostResult, bool, Any], None] | None = None,
+                 ) -> dict[str, tuple[bool, Any]]:
+    """Wait for one pinned task per host: host -> (True, result) or (False, why).
 
-    def finish(host: HostResult, status: str, error: str | None = None) -> None:
-        host.status, host.error = status, error
-        host.wall_s = time.monotonic() - start
+    A worker that leaves the cluster, a task that raises, or no result within ``timeout_s``
+    is that host's failure; the others are waited for as usual.
+    """
+    start = time.monotonic()
+    pending = {h.host: h for h in hosts}
+    out: dict[str, tuple[bool, Any]] = {}
+
+    def finish(host: HostResult, ok: bool, value: Any) -> None:
+        out[host.host] = (ok, value)
         pending.pop(host.host, None)
-        if status != "ok":
+        if not ok:
             with contextlib.suppress(Exception):
                 futures[host.host].cancel()
-        if progress:
-            progress(host.host, status if error is None else f"{status}: {error}")
+        if on_done:
+            on_done(host, ok, value)
 
     while pending:
         for name, host in list(pending.items()):
             fut = futures[name]
             if fut.status == "finished":
                 try:
-                    result = fut.result(timeout=CONNECT_TIMEOUT_S)
+                    finish(host, True, fut.result(timeout=CONNECT_TIMEOUT_S))
                 except Exception as exc:
-                    finish(host, "failed", f"could not fetch the result: {exc}")
-                    continue
-                if isinstance(result, dict) and "bench" in result:
-                    host.bench = result["bench"]
-                    host.worker_facts = dict(result.get("worker") or {})
-                else:
-                    host.bench = result
-                finish(host, "ok")
+                    finish(host, False, f"could not fetch the {stage} result: {exc}")
             elif fut.status == "error":
                 exc = fut.exception()
                 text = f"{type(exc).__name__}: {exc}"
                 if isinstance(exc, ModuleNotFoundError):
                     text += " (install hashcore on that worker)"
-                finish(host, "failed", f"the benchmark raised {text}")
+                finish(host, False, f"the {stage} raised {text}")
             elif fut.status == "cancelled":
-                finish(host, "failed", "the task was cancelled by the scheduler")
+                finish(host, False, f"the {stage} was cancelled by the scheduler")
         if not pending:
             break
         alive = set(_workers(client))
         elapsed = time.monotonic() - start
         for host in list(pending.values()):
             if host.worker not in alive:
-                finish(host, "failed", f"worker {host.worker} left the cluster during the run "
-                                       f"(it died or was killed) after {elapsed:.1f} s")
+                finish(host, False, f"worker {host.worker} left the cluster during the {stage} "
+                                    f"(it died or was killed) after {elapsed:.1f} s")
             elif elapsed > timeout_s:
-                finish(host, "failed", f"no result within the timeout of {timeout_s:g} s")
+                finish(host, False, f"no {stage} result within the timeout of {timeout_s:g} s")
         time.sleep(POLL_S)
+    return out
 
 
 # --------------------------------------------------------------------------- output

@@ -120,8 +120,21 @@ def test_set_impl_refuses_unknown_and_unavailable():
 def test_stale_extension_is_refused():
     assert ffi.string(lib.hc_version()).decode() == c.EXPECTED_VERSION
     c.check_version(c.EXPECTED_VERSION)
-    with pytest.raises(ImportError, match="stale hashcore C extension"):
+    with pytest.warns(RuntimeWarning, match="stale"), pytest.raises(
+            ImportError, match="stale hashcore C extension"):
         c.check_version("0.0.1+abi0")
+
+
+def test_stale_extension_warns_and_falls_back_at_import():
+    """A package version that no longer matches the built .so: loud warning, no C backend."""
+    code = ("import warnings; warnings.simplefilter('always')\n"
+            "import hashcore._version as v; v.__version__ = '9.9.9'\n"
+            "import hashcore; print(hashcore.implementation)")
+    env = {k: v for k, v in os.environ.items() if k not in ("HASHCORE_BACKEND", "HASHCORE_IMPL")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120, check=True)
+    assert "stale hashcore C extension" in out.stderr and "'9.9.9+abi1'" in out.stderr
+    assert not out.stdout.startswith("c:")
 
 
 def test_build_info():

@@ -297,3 +297,18 @@ def test_tree_tie_goes_to_the_tip_seen_first(tree_inputs, data) -> None:
     winner = hashlib.sha256(hashlib.sha256(arrived[first]).digest()).digest()[::-1].hex()
     assert report.best.tip_hash == winner
     assert report.best.tip_height == want["best_height"]
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(chunk_headers=st.one_of(st.integers(1, 50), st.integers(51, 12000)))
+def test_verify_streamed_file_equals_whole_file(headers_dir, chunk_headers) -> None:
+    """A reader's stream (bounded memory) verifies exactly like the file read whole."""
+    from hashcore import chain, io
+
+    path = headers_dir / "mainnet" / "mainnet_0_9999.bin"
+    whole = chain.verify(path.read_bytes(), "mainnet", now=NOW).to_dict()
+    streamed = chain.verify(io.iter_raw_chunks(path, chunk_headers=chunk_headers), "mainnet",
+                            now=NOW).to_dict()
+    assert streamed == whole
+    assert whole["ok"] and whole["valid"] == 10_000 and whole["tip_height"] == 9999

@@ -371,7 +371,7 @@ def sweep(paths: list[str]) -> int:
                 if why:
                     bad += 1
                     print(f"MISMATCH path={path} batch={n} off={off}: {why}", file=sys.stderr)
-        for count in (0, 1, 15, 16, 17, 33, 64, 65, 200):
+        for count in (0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 200):
             h = rng.randbytes(76)
             c = Case("scan", count, data=h, start=NONCE_END - max(count, 1), count=count,
                      target=(1 << 252), container="bytes")

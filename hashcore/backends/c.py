@@ -37,12 +37,17 @@ _ERRORS = {lib.HC_ERR_NULL: "NULL pointer", lib.HC_ERR_LENGTH: "bad length",
 
 
 def check_version(got: str, expected: str = EXPECTED_VERSION) -> None:
-    """Refuse an extension built from other sources than this package."""
+    """Refuse an extension built from other sources than this package.
+
+    Raises ImportError (so the core can still fall back to another backend) after a warning
+    that names the problem, since the core's own fallback warning is generic.
+    """
     if got != expected:
-        raise ImportError(
-            f"stale hashcore C extension: it reports version {got!r}, this package expects "
-            f"{expected!r}; rebuild it (`python setup.py build_ext --inplace` or "
-            f"`pip install --force-reinstall --no-deps .`)")
+        message = (f"stale hashcore C extension: it reports version {got!r}, this package "
+                   f"expects {expected!r}; rebuild it (`python setup.py build_ext --inplace` "
+                   f"or `pip install --force-reinstall --no-deps .`)")
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        raise ImportError(message)
 
 
 check_version(ffi.string(lib.hc_version()).decode())
