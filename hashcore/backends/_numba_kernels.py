@@ -354,13 +354,16 @@ def _scan_lanes(buf, mid, nonce0, top_target):
         buf[W1 + 3 * LANES + lane] = _bswap((nonce0 + lane) & M32)  # past 2**32: unused
     _lane_schedule(buf, W1, 18, 64)
     _lane_rounds(buf, W1, A1, E1, 3, 64)
+    # Feed-forward into the second hash's message: a..d from the A rows, e..h from the E rows.
     for j in range(4):
-        ma = mid[j]
-        me = mid[4 + j]
+        m = mid[j]
         for lane in range(LANES):
-            buf[W2 + j * LANES + lane] = np.uint32((ma + buf[A1 + (67 - j) * LANES + lane]) & M32)
+            buf[W2 + j * LANES + lane] = np.uint32((m + buf[A1 + (67 - j) * LANES + lane]) & M32)
+    for j in range(4):
+        m = mid[4 + j]
+        for lane in range(LANES):
             buf[W2 + (4 + j) * LANES + lane] = np.uint32(
-                (me + buf[E1 + (67 - j) * LANES + lane]) & M32)
+                (m + buf[E1 + (67 - j) * LANES + lane]) & M32)
     _lane_schedule(buf, W2, 16, 61)
     _lane_rounds(buf, W2, A2, E2, 0, 61)
     # After round 60 the new e is the final h: hash word 7 = IV[7] + e(60).
