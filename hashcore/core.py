@@ -73,8 +73,9 @@ def _select_default() -> ModuleType:
             continue
         if i > 0:
             skipped = order[0]
+            why = _load_errors.get(skipped, "")
             warnings.warn(f"hashcore is using the {name} backend because "
-                          f"{_FALLBACK_ADVICE[skipped]}", RuntimeWarning, stacklevel=3)
+                          f"{_FALLBACK_ADVICE[skipped]} ({why})", RuntimeWarning, stacklevel=3)
         if impl:
             module.set_impl(impl)
         return module

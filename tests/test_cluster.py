@@ -127,20 +127,21 @@ def test_remote_cluster_gives_one_result_per_host():
 
 
 def test_plan_groups_workers_by_host_unless_local():
-    workers = {"tcp://10.0.0.2:4001": {"host": "10.0.0.2", "nthreads": 4},
-               "tcp://10.0.0.1:4002": {"host": "10.0.0.1", "nthreads": 8},
-               "tcp://10.0.0.2:4000": {"host": "10.0.0.2", "nthreads": 4}}
+    workers = {"tcp://127.0.0.42:4001": {"host": "127.0.0.42", "nthreads": 4},
+               "tcp://127.0.0.41:4002": {"host": "127.0.0.41", "nthreads": 8},
+               "tcp://127.0.0.42:4000": {"host": "127.0.0.42", "nthreads": 4}}
     remote = cluster._plan(workers, local=False)
     assert [(h.host, h.worker, h.nthreads, len(h.workers)) for h in remote] == [
-        ("10.0.0.1", "tcp://10.0.0.1:4002", 8, 1), ("10.0.0.2", "tcp://10.0.0.2:4000", 8, 2)]
+        ("127.0.0.41", "tcp://127.0.0.41:4002", 8, 1),
+        ("127.0.0.42", "tcp://127.0.0.42:4000", 8, 2)]
     local = cluster._plan(workers, local=True)
     assert len(local) == 3 and all(len(h.workers) == 1 for h in local)
 
 
 @pytest.mark.parametrize("text,expect", [
-    ("local:2", (2, None)), ("tcp://10.0.0.1:8786", (None, "tcp://10.0.0.1:8786")),
+    ("local:2", (2, None)), ("tcp://127.0.0.41:8786", (None, "tcp://127.0.0.41:8786")),
     ("scheduler:8786", (None, "tcp://scheduler:8786")),
-    ("tls://10.0.0.1:8786", (None, "tls://10.0.0.1:8786")),
+    ("tls://127.0.0.41:8786", (None, "tls://127.0.0.41:8786")),
 ])
 def test_parse_address(text, expect):
     a = parse_address(text)

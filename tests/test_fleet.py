@@ -215,11 +215,11 @@ def test_cli_scan_table(fleet, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["fleet", "scan", "10.0.0.0/33"], "not a CIDR range"),
-    (["fleet", "scan", "10.0.0.0/8"], "scan at most"),
+    (["fleet", "scan", "127.0.0.0/33"], "not a CIDR range"),
+    (["fleet", "scan", "127.0.0.0/8"], "scan at most"),
     (["fleet", "read", "127.0.0.1", "--samples", "3"], "needs --watch"),
     (["fleet", "read", "127.0.0.1", "--timeout", "0"], "--timeout must be"),
-    (["fleet", "read", "10.0.0.0/24"], "use `fleet scan`"),
+    (["fleet", "read", "127.0.0.0/24"], "use `fleet scan`"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(argv, message, capsys):
     assert main(argv) == 2

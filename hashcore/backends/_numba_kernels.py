@@ -355,15 +355,17 @@ def _scan_lanes(buf, mid, nonce0, top_target):
     _lane_schedule(buf, W1, 18, 64)
     _lane_rounds(buf, W1, A1, E1, 3, 64)
     # Feed-forward into the second hash's message: a..d from the A rows, e..h from the E rows.
-    for j in range(4):
-        m = mid[j]
-        for lane in range(LANES):
-            buf[W2 + j * LANES + lane] = np.uint32((m + buf[A1 + (67 - j) * LANES + lane]) & M32)
-    for j in range(4):
-        m = mid[4 + j]
-        for lane in range(LANES):
-            buf[W2 + (4 + j) * LANES + lane] = np.uint32(
-                (m + buf[E1 + (67 - j) * LANES + lane]) & M32)
+    # One loop with all eight rows: a body this size is vectorized, not unrolled to scalars.
+    m0, m1, m2, m3, m4, m5, m6, m7 = mid[0], mid[1], mid[2], mid[3], mid[4], mid[5], mid[6], mid[7]
+    for lane in range(LANES):
+        buf[W2 + lane] = np.uint32((m0 + buf[A1 + 67 * LANES + lane]) & M32)
+        buf[W2 + LANES + lane] = np.uint32((m1 + buf[A1 + 66 * LANES + lane]) & M32)
+        buf[W2 + 2 * LANES + lane] = np.uint32((m2 + buf[A1 + 65 * LANES + lane]) & M32)
+        buf[W2 + 3 * LANES + lane] = np.uint32((m3 + buf[A1 + 64 * LANES + lane]) & M32)
+        buf[W2 + 4 * LANES + lane] = np.uint32((m4 + buf[E1 + 67 * LANES + lane]) & M32)
+        buf[W2 + 5 * LANES + lane] = np.uint32((m5 + buf[E1 + 66 * LANES + lane]) & M32)
+        buf[W2 + 6 * LANES + lane] = np.uint32((m6 + buf[E1 + 65 * LANES + lane]) & M32)
+        buf[W2 + 7 * LANES + lane] = np.uint32((m7 + buf[E1 + 64 * LANES + lane]) & M32)
     _lane_schedule(buf, W2, 16, 61)
     _lane_rounds(buf, W2, A2, E2, 0, 61)
     # After round 60 the new e is the final h: hash word 7 = IV[7] + e(60).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -120,7 +121,7 @@ def _run_cluster(args: argparse.Namespace, options: dict) -> int:
         raise InputError("--compare and --plot work on one machine's run; with --cluster, "
                          "write --json and compare the hosts' entries")
     try:
-        import hashcore.cluster as cluster
+        cluster = importlib.import_module("hashcore.cluster")
     except ImportError as exc:
         raise HashcoreError(f"--cluster needs hashcore.cluster, which this install lacks "
                             f"({exc}); install hashcore[cluster]") from None
