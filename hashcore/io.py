@@ -209,22 +209,34 @@ def header_from_rpc(obj: dict, source: str = "<json>", where: str = "") -> tuple
         )
     except KeyError as exc:
         raise ReadError(source, where, f"missing field {exc.args[0]!r}") from None
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ReadError(source, where, f"bad field value: {exc}") from None
     stated = obj.get("hash")
     if stated is not None and header.hash_hex != str(stated).lower():
         raise ReadError(source, where, f"the fields hash to {header.hash_hex}, but the object "
                         f"states hash {stated}")
     height = obj.get("height")
-    return header.to_bytes(), (int(height) if height is not None else -1)
+    if height is None:
+        return header.to_bytes(), -1
+    if not isinstance(height, int) or isinstance(height, bool) or height < 0:
+        raise ReadError(source, where, f"field 'height' must be a non-negative integer, "
+                        f"got {height!r}")
+    return header.to_bytes(), height
 
 
 def parse_json(text: str | bytes, source: str = "<json>") -> HeaderInput:
     """bitcoin-cli getblockheader output, verbose (objects) or not (hex strings)."""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ReadError(source, f"byte {exc.start}", "not UTF-8 text, so not JSON") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReadError(source, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ReadError(source, "byte 0", "JSON nested too deeply to be a header list") from None
     items = doc if isinstance(doc, list) else [doc]
     if not items:
         raise ReadError(source, "byte 0", "the JSON list is empty (no headers)")
