@@ -28,6 +28,15 @@ def seeds() -> list[bytes]:
     return out
 
 
+def dictionary() -> list[bytes]:
+    """Field names and awkward JSON values, so mutations reach the field conversions."""
+    keys = [b'"hash"', b'"version"', b'"merkleroot"', b'"time"', b'"nonce"', b'"bits"',
+            b'"previousblockhash"', b'"height"', b'"versionHex"']
+    values = [b"1e400", b"-1e400", b"NaN", b"Infinity", b"-1", b"4294967296", b'"x"', b"null",
+              b"true", b"[]", b"{}", b'"1d00ffff"', b'"zz"', b"0.5", b"-0", b'"\\ud800"']
+    return keys + values
+
+
 def one_input(data: bytes) -> None:
     path = write(_DIR / "headers.json", data)
     with expected_errors():

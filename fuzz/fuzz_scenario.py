@@ -35,6 +35,16 @@ def seeds() -> list[bytes]:
     return out
 
 
+def dictionary() -> list[bytes]:
+    """Every section and field name the loader knows, and awkward TOML values."""
+    tokens = {f.split(".")[0].encode() for f in scenario.FIELDS}
+    tokens |= {f.split(".")[1].encode() for f in scenario.FIELDS}
+    tokens |= {f.encode() + b"=" for f in scenario.FIELDS}
+    values = [b"nan", b"inf", b"-inf", b"1e400", b"-1", b"0", b"1979-05-27", b"[[", b"{}",
+              b'"x"', b"true", b"1_000", b"0x10", b"[1,2,3,4,5,6,7,8,9,10,11,12]"]
+    return sorted(tokens) + values
+
+
 def one_input(data: bytes) -> None:
     if not data:
         return

@@ -34,16 +34,24 @@ def harnesses() -> list[str]:
     return sorted(p.stem for p in HERE.glob("fuzz_*.py"))
 
 
-def build_corpus(name: str, into: Path) -> int:
-    """Write the harness's seeds into a corpus folder (regressions live in tests)."""
-    sys.path.insert(0, str(HERE))
+def build_corpus(name: str, into: Path, dict_path: Path) -> tuple[int, Path | None]:
+    """Write the harness's seeds into a corpus folder (regressions live in tests), and its
+    token dictionary (``dictionary()``, if it has one) in libFuzzer's -dict format."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
     module = importlib.import_module(name)
     into.mkdir(parents=True, exist_ok=True)
     count = 0
     for i, seed in enumerate(module.seeds()):
         (into / f"seed-{i:04d}").write_bytes(seed)
         count += 1
-    return count
+    tokens = module.dictionary() if hasattr(module, "dictionary") else []
+    if not tokens:
+        return count, None
+    lines = ['"' + "".join(chr(b) if 32 <= b < 127 and b not in (34, 92) else f"\\x{b:02x}"
+                           for b in tok) + '"' for tok in tokens]
+    dict_path.write_text("\n".join(lines) + "\n")
+    return count, dict_path
 
 
 def backend_env() -> dict[str, str]:
@@ -60,12 +68,14 @@ def backend_env() -> dict[str, str]:
 
 
 def run_one(name: str, corpus: Path, seconds: int, artifacts: Path, timeout_s: int,
-            rss_mb: int, env: dict[str, str], max_len: int) -> dict:
+            rss_mb: int, env: dict[str, str], max_len: int, dict_path: Path | None) -> dict:
     artifacts.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(HERE / f"{name}.py"), str(corpus),
            f"-max_total_time={seconds}", f"-timeout={timeout_s}", f"-rss_limit_mb={rss_mb}",
            f"-malloc_limit_mb={rss_mb}", f"-max_len={max_len}",
            f"-artifact_prefix={artifacts}/{name}-", "-print_final_stats=1"]
+    if dict_path is not None:
+        cmd.append(f"-dict={dict_path}")
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=HERE, env=env, capture_output=True, text=True,
                           timeout=seconds + 120)
@@ -118,9 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         share = left / (len(names) - i) - overhead
         seconds = max(1, int(share))
         corpus = corpus_root / name
-        seeds = build_corpus(name, corpus)
+        seeds, dict_path = build_corpus(name, corpus, work / f"{name}.dict")
         r = run_one(name, corpus, seconds, artifacts, args.timeout, args.rss_limit_mb, env,
-                    args.max_len)
+                    args.max_len, dict_path)
         r["seeds"] = seeds
         results.append(r)
         if r["rc"] == 0:
