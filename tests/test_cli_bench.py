@@ -130,10 +130,13 @@ def test_cluster_calls_cluster_bench_with_the_options(capsys, monkeypatch):
 
     def cluster_bench(address, **options):
         seen.update(options, address=address)
-        return [bench.run_bench(**options, meter=bench.choose_meter(1.0))]
+        run = bench.run_bench(**options, meter=bench.choose_meter(1.0))
+        doc = {"runs": [run.to_pytest_benchmark_json()]}
+        return types.SimpleNamespace(to_dict=lambda: doc, failed=[])
 
     monkeypatch.setitem(sys.modules, "hashcore.cluster",
-                        types.SimpleNamespace(cluster_bench=cluster_bench))
+                        types.SimpleNamespace(cluster_bench=cluster_bench,
+                                              print_cluster=lambda result: None))
     assert main([*QUICK, "--cluster", "tcp://127.0.0.41:8786", "--json", "-"]) == 0
     assert seen["address"] == "tcp://127.0.0.41:8786"
     assert seen["operations"] == ["sha256d"] and seen["threads"] == [1]
@@ -146,6 +149,8 @@ def test_cluster_calls_cluster_bench_with_the_options(capsys, monkeypatch):
 
 def test_cluster_run_is_rendered_by_the_cluster_module(capsys, monkeypatch, tmp_path):
     class FakeClusterRun:
+        failed: list = []
+
         def to_dict(self):
             return {"schema": "fake", "hosts": []}
 
@@ -181,3 +186,11 @@ def test_readable_rapl_tree_is_used_and_named(capsys, tmp_path):
     extra = doc["benchmarks"][0]["extra_info"]
     assert extra["energy_source"] == "rapl" and extra["energy_estimate"] is False
     assert extra["joules"] == 0.0  # the fake counter never moved
+
+
+def test_cluster_exit_code_is_1_when_a_host_failed(capsys, monkeypatch):
+    run = types.SimpleNamespace(to_dict=lambda: {"hosts": []}, failed=["host-b"])
+    monkeypatch.setitem(sys.modules, "hashcore.cluster", types.SimpleNamespace(
+        cluster_bench=lambda address, **o: run, print_cluster=lambda result: None))
+    assert main([*QUICK, "--cluster", "local:2", "--json", "-"]) == 1
+    assert json.loads(capsys.readouterr().out) == {"hosts": []}

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from hashcore.cli import EXIT_FAILED
 from hashcore.errors import HashcoreError, InputError
 
 EXIT_REGRESSED = 1
@@ -126,18 +127,10 @@ def _run_cluster(args: argparse.Namespace, options: dict) -> int:
         raise HashcoreError(f"--cluster needs hashcore.cluster, which this install lacks "
                             f"({exc}); install hashcore[cluster]") from None
     result = cluster.cluster_bench(args.cluster, **options)
-    if hasattr(result, "to_dict"):  # a ClusterRun: the cluster module renders its own
-        doc = result.to_dict()
-        if args.json != "-":
-            cluster.print_cluster(result)
-    else:  # a list of BenchRun, one per host
-        runs = list(result) if isinstance(result, (list, tuple)) else [result]
-        doc = {"runs": [r.to_pytest_benchmark_json() for r in runs]}
-        if args.json != "-":
-            for run in runs:
-                print_run(run)
-    _emit_json(args.json, doc)
-    return 0
+    if args.json != "-":
+        cluster.print_cluster(result)
+    _emit_json(args.json, result.to_dict())
+    return EXIT_FAILED if result.failed else 0
 
 
 def _emit_json(where: str | None, doc: dict) -> None:
