@@ -27,6 +27,19 @@ static int status[HC_IMPL_COUNT];
 static char reason[HC_IMPL_COUNT][160];
 static int auto_impl = HC_IMPL_SCALAR;
 static int current = -1;
+/* One message cannot fill 8 or 16 lanes, so the SIMD lane paths have no single-message code
+ * of their own; for them sha256d() runs the fastest single-message code that passed its
+ * self-test (SHA-NI where present, else the portable transform). */
+static void (*single_sha256d)(const uint8_t *, size_t, uint8_t *) = hc_scalar_sha256d;
+
+static void set_current(int impl)
+{
+    current = impl;
+    single_sha256d = ops_table[impl]->sha256d;
+    if (single_sha256d == hc_scalar_sha256d && impl != HC_IMPL_SCALAR &&
+        status[HC_IMPL_SHANI] == HC_STATUS_OK)
+        single_sha256d = ops_table[HC_IMPL_SHANI]->sha256d;
+}
 static int initialised = 0;
 static uint32_t cpu_features = 0;
 
@@ -199,7 +212,7 @@ int hc_init(void)
         if (status[dispatch_order[k]] == HC_STATUS_OK) { auto_impl = dispatch_order[k]; break; }
     }
     if (auto_impl < 0) return HC_ERR_INIT; /* even scalar failed: the extension is unusable */
-    current = auto_impl;
+    set_current(auto_impl);
     initialised = 1;
     return HC_OK;
 }
@@ -232,9 +245,9 @@ const char *hc_impl_reason(int impl)
 int hc_set_impl(int impl)
 {
     if (!initialised) return HC_ERR_INIT;
-    if (impl == HC_IMPL_AUTO) { current = auto_impl; return HC_OK; }
+    if (impl == HC_IMPL_AUTO) { set_current(auto_impl); return HC_OK; }
     if (impl < 0 || impl >= HC_IMPL_COUNT || status[impl] != HC_STATUS_OK) return HC_ERR_IMPL;
-    current = impl;
+    set_current(impl);
     return HC_OK;
 }
 
@@ -252,7 +265,7 @@ int hc_sha256d(const uint8_t *data, size_t len, uint8_t *out32)
 {
     if (!initialised) return HC_ERR_INIT;
     if (!out32 || (!data && len)) return HC_ERR_NULL;
-    ops_table[current]->sha256d(data ? data : (const uint8_t *)"", len, out32);
+    single_sha256d(data ? data : (const uint8_t *)"", len, out32);
     return HC_OK;
 }
 

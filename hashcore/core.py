@@ -132,6 +132,8 @@ def available_implementations(include_numba: bool = True) -> list[Implementation
 # --------------------------------------------------------------------------- argument checks
 
 def _as_bytes(data, what: str) -> bytes | memoryview:
+    if type(data) is bytes:  # the common case, checked first: it is on sha256d's hot path
+        return data
     if isinstance(data, str):
         raise InputError(f"{what} must be bytes, not str (decode hex first)")
     try:

@@ -18,48 +18,21 @@ import pytest
 FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
 REGRESSIONS = FUZZ / "regressions"
 
-# "<harness>/<file>": (exception type name, what is wrong). Fixed findings leave this list and
-# stay as regression inputs: scenario/load-non-utf8-file.bin (UnicodeDecodeError from
-# scenario.load), scenario/*-deeply-nested-array.bin (RecursionError from tomllib), found by
-# fuzz/fuzz_scenario.py and fixed in hashcore/scenario.py by its owner.
-_JSON_OWNER = "hashcore/io.py parse_json/header_from_rpc"
-OPEN: dict[str, tuple[str, str]] = {
-    "json/non-utf8.bin": (
-        "UnicodeDecodeError", f"{_JSON_OWNER}: json.loads(bytes) raises UnicodeDecodeError for "
-        "bytes that are not UTF-8/16/32; only JSONDecodeError is caught"),
-    "json/deeply-nested-array.bin": (
-        "RecursionError", f"{_JSON_OWNER}: json.loads recurses on 3000 nested arrays; "
-        "RecursionError escapes"),
-    "json/deeply-nested-object.bin": (
-        "RecursionError", f"{_JSON_OWNER}: the same with nested objects"),
-    "raw/auto-detects-deeply-nested-json.bin": (
-        "RecursionError", "hashcore/io.py: format auto-detection sends '[[[...' to the JSON "
-        "reader, which lets RecursionError escape"),
-    "raw/auto-detects-json-utf32.bin": (
-        "UnicodeDecodeError", "hashcore/io.py: a file starting '[\\x00\\x00\\x00' is "
-        "auto-detected as JSON, json.loads(bytes) guesses UTF-32 and raises "
-        "UnicodeDecodeError"),
-    "json/version-infinity.bin": (
-        "OverflowError", f"{_JSON_OWNER}: \"version\": 1e400 parses as float inf and "
-        "int(inf) raises OverflowError (the except lists TypeError, ValueError only)"),
-    "json/height-not-a-number.bin": (
-        "ValueError", f"{_JSON_OWNER}: int(obj['height']) runs outside the try, so "
-        "\"height\": \"x\" raises a bare ValueError, not ReadError"),
-}
-
-
-# Test ids of the edge-input and CLI tests that hit an open finding above (same bug, other
-# bytes): "<test>:<id>" -> OPEN key.
-OPEN_ALSO: dict[str, str] = {
-    "edge:json-2": "json/non-utf8.bin",
-    "edge:json-4": "json/non-utf8.bin",
-    "edge:json-9": "json/deeply-nested-array.bin",
-    "edge:raw-9": "raw/auto-detects-deeply-nested-json.bin",
-    "cli:json/edge-2": "json/non-utf8.bin",
-    "cli:json/edge-4": "json/non-utf8.bin",
-    "cli:json/edge-9": "json/deeply-nested-array.bin",
-    "cli:raw/edge-9": "raw/auto-detects-deeply-nested-json.bin",
-}
+# "<harness>/<file>": (exception type name, what is wrong), for a finding reported to its owner
+# and not yet fixed; OPEN_ALSO maps "edge:<id>" / "cli:<id>" test ids that hit the same bug to
+# its key. Both are empty now: every finding so far was fixed by its owner and stays here as a
+# regression input (docs/reliability.md lists them):
+#   scenario/load-non-utf8-file.bin            UnicodeDecodeError from scenario.load
+#   scenario/loads-deeply-nested-array.bin     RecursionError from tomllib via scenario.loads
+#   scenario/override-deeply-nested-array.bin  RecursionError from tomllib via an override
+#   json/non-utf8.bin                          UnicodeDecodeError from json.loads(bytes)
+#   json/deeply-nested-array.bin, json/deeply-nested-object.bin   RecursionError from json
+#   json/version-infinity.bin                  OverflowError: int(float("inf"))
+#   json/height-not-a-number.bin               bare ValueError from int("x") outside the try
+#   raw/auto-detects-deeply-nested-json.bin    RecursionError through format auto-detection
+#   raw/auto-detects-json-utf32.bin            UnicodeDecodeError: '[\x00\x00\x00' taken as UTF-32
+OPEN: dict[str, tuple[str, str]] = {}
+OPEN_ALSO: dict[str, str] = {}
 
 
 def _open_marks(key: str | None) -> list:

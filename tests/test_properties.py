@@ -7,6 +7,7 @@ from their definition), not against the code under test.
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -312,3 +313,58 @@ def test_verify_streamed_file_equals_whole_file(headers_dir, chunk_headers) -> N
                             now=NOW).to_dict()
     assert streamed == whole
     assert whole["ok"] and whole["valid"] == 10_000 and whole["tip_height"] == 9999
+
+
+# --------------------------------------------------------------------------- reader round trips
+
+@pytest.fixture(scope="module")
+def real_rows(headers_dir):
+    raw = (headers_dir / "mainnet" / "mainnet_822528_830592.bin").read_bytes()[: 80 * 200]
+    return [raw[i: i + 80] for i in range(0, len(raw), 80)]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data(), key=st.one_of(st.none(), st.binary(min_size=8, max_size=8)),
+       files=st.integers(1, 3))
+def test_blk_files_read_back_what_was_written(real_rows, data, key, files) -> None:
+    """Blocks written as blk*.dat (any transaction sizes, any XOR key, several files) read
+    back as exactly those headers, in file order."""
+    import tempfile
+
+    from hashcore import io
+    from hashcore.params import get_params
+
+    picks = data.draw(st.lists(st.sampled_from(real_rows), min_size=1, max_size=12))
+    tx_lens = data.draw(st.lists(st.integers(1, 3000), min_size=len(picks),
+                                 max_size=len(picks)))
+    cut = sorted(data.draw(st.lists(st.integers(0, len(picks)), min_size=files - 1,
+                                    max_size=files - 1)))
+    bounds = [0, *cut, len(picks)]
+    with tempfile.TemporaryDirectory() as tmp:
+        blocks = Path(tmp) / "blocks"
+        blocks.mkdir()
+        if key is not None:
+            (blocks / "xor.dat").write_bytes(key)
+        for n, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False)):
+            if a == b:
+                continue
+            io.write_blk(blocks / f"blk{n:05d}.dat", list(zip(picks[a:b], tx_lens[a:b],
+                                                               strict=True)),
+                         get_params("mainnet"), xor_key=key, seed=n)
+        got = io.read_headers(blocks)
+    assert got.data == b"".join(picks)
+    assert got.format == "blk"
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data(), per_line=st.integers(1, 4), upper=st.booleans())
+def test_hex_text_reads_back_the_headers(real_rows, data, per_line, upper) -> None:
+    from hashcore import io
+
+    picks = data.draw(st.lists(st.sampled_from(real_rows), min_size=1, max_size=12))
+    tokens = [h.hex().upper() if upper else h.hex() for h in picks]
+    lines = [" ".join(tokens[i: i + per_line]) for i in range(0, len(tokens), per_line)]
+    text = "# header dump\n" + "\n\n".join(lines) + "\n"
+    assert io.parse_hex(text) == b"".join(picks)

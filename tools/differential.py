@@ -5,12 +5,14 @@ Each input is drawn from its own seed (``seed/index``), so any mismatch can be r
 with ``--seed S --index I``. Input kinds:
 
 - ``sha256d``: random lengths (0..300 mostly, block boundaries, a few up to 4 KiB), random
-  contents, random misalignment (a view at offset 0..63 of a larger buffer), random buffer type.
+  contents, random misalignment (a view starting 0..63 bytes into its allocation and ending
+  exactly at its end), random buffer type.
 - ``batch``: ``hash_headers`` on batch sizes around every lane count (1, 2, 4, 8, 16, 32 +- 1)
   and random ones, misaligned numpy views, random headers mixed with real ones.
 - ``scan``: a random 76-byte header over a small nonce range (sometimes touching 2**32 - 1) with
   a target chosen so that hashlib can enumerate the exact expected set: easy targets, the
-  range's smallest hash (exactly one hit, equality included) and that hash minus one (none).
+  range's smallest hash (exactly one hit, equality included), that hash minus one (none), and
+  a target sharing that hash's top 32-bit word (the early-exit word) with random lower bits.
 - ``planted``: a real header scanned over a range that contains its real nonce, at its real
   target: the real nonce must be found, and every reported nonce must re-hash under the target.
 - ``wide``: the same over 0.3..1.2 M nonces with two threads, so the core cuts the range into
@@ -174,10 +176,14 @@ def draw_case(seed: int, index: int, real: list[bytes], kinds: tuple[str, ...]) 
             hashes = [int.from_bytes(oracle(case.data + struct.pack("<I", n)), "little")
                       for n in range(start, start + count)]
             low = min(hashes)
-            if rng.random() < 0.5 or low == 0:
+            pick = rng.random()
+            if pick < 0.35 or low == 0:
                 case.target, case.note = low, "exactly the smallest hash"
-            else:
+            elif pick < 0.7:
                 case.target, case.note = low - 1, "one below the smallest hash"
+            else:
+                case.target = (low >> 224 << 224) | rng.getrandbits(224)
+                case.note = "the smallest hash's top word, random lower bits"
         else:
             case.target = rng.choice((1, rng.randrange(1, 1 << 224), (1 << 256) - 1))
             case.note = "extreme"
@@ -304,6 +310,7 @@ def run(n: int, seed: int, paths: list[str], kinds: tuple[str, ...], index: int 
     mismatches: list[tuple[str, Case, str]] = []
     per_kind = dict.fromkeys(KINDS, 0)
     skipped = 0
+    checks = 0
     t0 = time.perf_counter()
     todo = list(indices)
     for b in range(0, len(todo), block):
@@ -317,6 +324,7 @@ def run(n: int, seed: int, paths: list[str], kinds: tuple[str, ...], index: int 
                     skipped += 1
                     continue
                 why = check(c, path)
+                checks += 1
                 if why is not None:
                     mismatches.append((path, c, why))
                     if len(mismatches) <= MAX_REPORTED:
@@ -325,7 +333,8 @@ def run(n: int, seed: int, paths: list[str], kinds: tuple[str, ...], index: int 
     total = len(todo)
     kinds_txt = ", ".join(f"{k} {v}" for k, v in per_kind.items() if v)
     print(f"{total} inputs, {len(paths)} paths, {len(mismatches)} mismatches "
-          f"({kinds_txt}; paths {' '.join(paths)}; seed {seed}; {seconds:.1f} s"
+          f"({checks} checks: {kinds_txt}; paths {' '.join(paths)}; seed {seed}; "
+          f"{seconds:.1f} s"
           + (f"; {skipped} wide scans not run on hashlib" if skipped else "") + ")")
     if not real and "planted" in kinds:
         print("note: shared real headers not found, planted scans replaced by random scans",
@@ -386,6 +395,25 @@ def sweep(paths: list[str]) -> int:
     return 1 if bad else 0
 
 
+def big(paths: list[str]) -> int:
+    """One message of 2**29 + 3 bytes (its bit length no longer fits in 32 bits), misaligned,
+    through every path: catches a length counter kept in 32 bits."""
+    n = (1 << 29) + 3
+    block = np.frombuffer(random.Random(29).randbytes(1 << 20), dtype=np.uint8)
+    data = np.resize(block, n + 1)[1:]
+    want = oracle(data)
+    bad = 0
+    for path in paths:
+        select(path)
+        t0 = time.perf_counter()
+        got = core.sha256d(data)
+        ok = got == want
+        bad += not ok
+        print(f"big: {path} {'ok' if ok else 'MISMATCH ' + got.hex()} "
+              f"({n} bytes, {time.perf_counter() - t0:.1f} s)")
+    return 1 if bad else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-n", type=int, default=1000, help="number of random inputs")
@@ -398,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-numba", action="store_true", help="leave the numba backend out")
     p.add_argument("--sweep", action="store_true",
                    help="the deterministic edge sweep instead of random inputs")
+    p.add_argument("--big", action="store_true",
+                   help="one 512 MiB message through every path instead of random inputs")
     p.add_argument("--block", type=int, default=2000, help="inputs drawn per block")
     args = p.parse_args(argv)
     kinds = tuple(k for k in args.kinds.split(",") if k)
@@ -427,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     with restore_backend():
         if args.sweep:
             return sweep(paths)
+        if args.big:
+            return big(paths)
         return run(args.n, seed, paths, kinds, args.index, args.block)
 
 

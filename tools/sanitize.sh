@@ -115,6 +115,7 @@ for t in tests/test_core*.py tests/test_c_*.py tests/test_backend*.py; do
     [[ -e "$t" ]] && CORE_TESTS+=("$t")
 done
 for t in tests/test_header*.py tests/test_io*.py tests/test_reader*.py tests/test_chain*.py \
+         tests/test_cli_verify*.py tests/test_properties.py \
          tests/test_tree*.py tests/test_fuzz_regressions.py; do
     [[ -e "$t" ]] && READER_TESTS+=("$t")
 done

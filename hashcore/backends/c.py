@@ -131,10 +131,18 @@ def sha256(data) -> bytes:
 
 
 def sha256d(data) -> bytes:
-    view = memoryview(data).cast("B")
-    out = ffi.new("uint8_t[32]")
-    _check(lib.hc_sha256d(ffi.from_buffer(view), view.nbytes, out), "sha256d")
-    return bytes(out)
+    # The Python-call cost is most of a single short hash, so this path stays lean: the
+    # core has already checked that ``data`` is a contiguous bytes-like object, and a
+    # from_buffer cdata's len() is its size in bytes whatever the buffer's item type.
+    src = _from_buffer(data)
+    out = _new("uint8_t[32]")
+    rc = _sha256d(src, len(src), out)
+    if rc:
+        _check(rc, "sha256d")
+    return _buffer(out)[:]
+
+
+_from_buffer, _new, _buffer, _sha256d = ffi.from_buffer, ffi.new, ffi.buffer, lib.hc_sha256d
 
 
 def hash_headers(buf: np.ndarray) -> np.ndarray:
