@@ -420,7 +420,7 @@ def _html(d: dict[str, Any], s: scenario.Scenario) -> str:
     rows = [
         ["Fleet", ", ".join(f"{f['count']:,} x {e(f['model'])} ({f['hashrate_ths']:g} TH/s, "
                             f"{f['power_w']:,.0f} W)" for f in fleet)],
-        ["Installed (at the meter)", f"{t['installed_mw']:,.0f} MW"],
+        ["Installed (at the meter)", f"{t['installed_mw']:,.2f} MW"],
         ["Capex", _fmt_usd(t["capex_usd"])],
         ["Electricity", f"USD {d['electricity_usd_per_kwh']:.4f}/kWh"],
         ["BTC mined", f"{t['btc_mined']:,.0f}"],

@@ -106,7 +106,7 @@ def _print(s, p, det, mc, tor, monthly: bool) -> None:
     tab.add_column("")
     tab.add_column("value", justify="right")
     for label, value in (
-            ("machines", f"{t['machines']:,.0f}"), ("installed MW", f"{t['installed_mw']:,.0f}"),
+            ("machines", f"{t['machines']:,.0f}"), ("installed MW", f"{t['installed_mw']:,.2f}"),
             ("capex", usd(t["capex_usd"])), ("BTC mined", f"{t['btc_mined']:,.1f}"),
             ("revenue", usd(t["revenue_usd"])), ("energy", usd(t["energy_cost_usd"])),
             ("opex", usd(t["opex_usd"])), ("profit before capex", usd(t["profit_usd"])),
