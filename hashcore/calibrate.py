@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -361,11 +362,14 @@ def compare_host(host: HostCalibration, catalogue: Any = None) -> list[HostVsAsi
 FLEET_REQUIRED = ("host", "model", "hashrate_ths", "power_w")
 
 
-def fleet_derating(fleet_csv: str | Path, catalogue: Any = None) -> dict[str, Derating]:
+def fleet_derating(fleet_csv: str | Path, catalogue: Any = None,
+                   skip_unknown: bool = False) -> dict[str, Derating]:
     """Measured / nominal per model from a fleet CSV (one row per machine).
 
     ``power_w`` may be empty ("not reported", e.g. stock Antminer firmware); such machines
-    count for the hash-rate factor only. Keys are the catalogue's model names.
+    count for the hash-rate factor only. Keys are the catalogue's model names. A model the
+    catalogue lacks is an error naming the line, unless ``skip_unknown``: then its rows are
+    left out with one warning per model, so one uncatalogued machine does not block a fleet.
     """
     from hashcore import asics
 
@@ -373,6 +377,7 @@ def fleet_derating(fleet_csv: str | Path, catalogue: Any = None) -> dict[str, De
     text = asics.read_text_file(fleet_csv)
     rows = list(catalogue) if catalogue is not None else asics.load_catalogue()
     per_model: dict[str, dict[str, list[float]]] = {}
+    skipped: set[str] = set()
     for lineno, row in asics.iter_csv_rows(text, source, FLEET_REQUIRED):
         where = f"line {lineno}"
         if not row["host"]:
@@ -380,7 +385,14 @@ def fleet_derating(fleet_csv: str | Path, catalogue: Any = None) -> dict[str, De
         try:
             spec = asics.lookup(row["model"], rows)
         except InputError as exc:
-            raise ReadError(source, where, f"field 'model': {exc}") from None
+            if not skip_unknown:
+                raise ReadError(source, where, f"field 'model': {exc}") from None
+            if row["model"] not in skipped:
+                skipped.add(row["model"])
+                warnings.warn(f"{source}: {where}: model {row['model']!r} is not in the ASIC "
+                              f"catalogue; its machines are left out of the derating",
+                              RuntimeWarning, stacklevel=2)
+            continue
         ths = asics.parse_number(row, "hashrate_ths", source, lineno, positive=False)
         assert ths is not None
         if ths < 0:
@@ -413,6 +425,7 @@ def fleet_derating(fleet_csv: str | Path, catalogue: Any = None) -> dict[str, De
 def calibrate(bench: str | Path | None = None, headers: str | Path | None = None,
               heights_json: str | Path | None = None, checkpoints: bool = False,
               fleet: str | Path | None = None, shared_data: str | Path | None = None,
+              skip_unknown_models: bool = False,
               confidence: float = 0.95) -> Calibration:
     """Build a Calibration from whichever inputs are given (each part is optional).
 
@@ -436,5 +449,6 @@ def calibrate(bench: str | Path | None = None, headers: str | Path | None = None
         headers = base / "headers" / "mainnet" / "mainnet_checkpoints.bin"
     if headers is not None:
         network = netrate.estimate_from_files(headers, heights_json, confidence)
-    derating = fleet_derating(fleet) if fleet is not None else {}
+    derating = (fleet_derating(fleet, skip_unknown=skip_unknown_models)
+                if fleet is not None else {})
     return Calibration(created_utc=utc_now(), host=host, network=network, fleet=derating)

@@ -272,6 +272,21 @@ def test_fleet_errors(tmp_path, body, where, what):
         str(exc.value).startswith(f"{path}: {where}: {what}")
 
 
+def test_fleet_skip_unknown_models_keeps_the_rest(tmp_path):
+    path = tmp_path / "fleet.csv"
+    path.write_text("host,model,hashrate_ths,power_w\n"
+                    "h1,Antminer S22,100,3000\nh2,Antminer S22,90,3000\n"
+                    "h3,Antminer S21,190,3420\n")
+    with pytest.warns(RuntimeWarning, match="line 2: model 'Antminer S22' is not in") as seen:
+        out = cal.fleet_derating(path, skip_unknown=True)
+    assert len(seen) == 1  # one warning per model, not per machine
+    assert list(out) == ["Antminer S21"] and out["Antminer S21"].machines == 1
+    only_unknown = tmp_path / "only_unknown.csv"
+    only_unknown.write_text("host,model,hashrate_ths,power_w\nh1,Antminer S22,100,3000\n")
+    with pytest.raises(ReadError, match="no machines"), pytest.warns(RuntimeWarning):
+        cal.fleet_derating(only_unknown, skip_unknown=True)
+
+
 def test_fleet_missing_column(tmp_path):
     path = tmp_path / "fleet.csv"
     path.write_text("host,model,hashrate_ths\nh1,Antminer S21,100\n")

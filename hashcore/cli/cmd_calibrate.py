@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="confidence of the gamma interval (default 0.95)")
     p.add_argument("--fleet", metavar="FLEET.csv",
                    help="measured TH/s and W per machine: derating per model")
+    p.add_argument("--skip-unknown-models", action="store_true",
+                   help="leave machines whose model is not in the catalogue out (with a "
+                        "warning) instead of stopping")
     p.add_argument("--out", metavar="calibration.json", help="write the Calibration here")
     p.add_argument("--json", action="store_true", help="print the Calibration JSON")
     p.add_argument("--history", type=int, default=8, metavar="N",
@@ -41,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
                          "--network-from-checkpoints and/or --fleet")
     c = cal.calibrate(bench=args.bench, headers=args.headers, heights_json=args.heights_json,
                       checkpoints=args.network_from_checkpoints, fleet=args.fleet,
-                      confidence=args.confidence)
+                      confidence=args.confidence,
+                      skip_unknown_models=args.skip_unknown_models)
     if args.out:
         c.save(args.out)
     if args.json:
