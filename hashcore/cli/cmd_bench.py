@@ -6,11 +6,11 @@ import argparse
 import importlib
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
 from hashcore.cli import EXIT_FAILED
+from hashcore.cli._common import check_output_path
 from hashcore.errors import HashcoreError, InputError
 
 EXIT_REGRESSED = 1
@@ -57,17 +57,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_bench)
 
 
-def _check_output_path(option: str, path: str) -> None:
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"{option} {path}: is a folder, not a file")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{option} {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise InputError(f"{option} {path}: not writable")
-
-
 def _write_json(path: str, data: dict) -> None:
     text = json.dumps(data, indent=2, allow_nan=False)
     try:
@@ -98,11 +87,11 @@ def _collect(args: argparse.Namespace) -> tuple[dict, dict | None]:
                                         args.watts, args.batch)
     threads = checked if threads is not None else None  # None: each host's own default
     if args.json and args.json != "-":
-        _check_output_path("--json", args.json)
+        check_output_path("--json", args.json)
     if args.plot:
         if not plot_available():
             raise HashcoreError("--plot needs matplotlib: pip install 'hashcore[plot]'")
-        _check_output_path("--plot", args.plot)
+        check_output_path("--plot", args.plot)
     if args.fail_over is not None:
         if args.compare is None:
             raise InputError("--fail-over needs --compare OLD.json")

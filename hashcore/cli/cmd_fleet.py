@@ -7,10 +7,10 @@ import contextlib
 import json
 import logging
 import math
-import os
 import sys
 from pathlib import Path
 
+from hashcore.cli._common import check_output_path
 from hashcore.errors import InputError
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -64,19 +64,6 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _check_output(option: str, path: str | None) -> None:
-    if path is None or path == "-":
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"{option} {path}: is a folder, not a file")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{option} {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{option} {path}: not writable")
-
 
 def _write(option: str, path: str, text: str) -> None:
     try:
@@ -204,7 +191,7 @@ def cmd_scan(args) -> int:
     from hashcore.fleet.read import scan
 
     timeout, _, _ = _timing(args)
-    _check_output("--json", args.json)
+    check_output_path("--json", args.json)
     with _quiet_pyasic(args.verbose):
         hits = scan(args.network, timeout_s=timeout)
     doc = {"schema": "hashcore.fleet-scan/1", "network": args.network,
@@ -233,8 +220,8 @@ def cmd_read(args) -> int:
     from hashcore.fleet.read import read_fleet
 
     timeout, watch, samples = _timing(args)
-    _check_output("--json", args.json)
-    _check_output("--csv", args.csv)
+    check_output_path("--json", args.json)
+    check_output_path("--csv", args.csv)
     progress = None
     if samples > 1 and args.json != "-":
         def progress(host: str, n: int) -> None:
@@ -252,8 +239,8 @@ def cmd_demo(args) -> int:
     from hashcore.fleet.simulator import FleetSimulator, MinerSpec, demo_fleet, loopback_lock
 
     timeout, _, _ = _timing(args)
-    _check_output("--json", args.json)
-    _check_output("--csv", args.csv)
+    check_output_path("--json", args.json)
+    check_output_path("--csv", args.csv)
     require_pyasic()
     specs = demo_fleet(args.base)
     if args.faults:
