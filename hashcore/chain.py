@@ -567,6 +567,11 @@ class _Verifier:
 
 
 def _chunks(headers, chunk: int) -> Iterable:
+    if hasattr(headers, "data") and hasattr(headers, "in_order"):  # an io.HeaderInput
+        if not headers.in_order:
+            raise InputError("these headers are not in height order (blk files or a JSON "
+                             "list): put them through HeaderTree instead")
+        headers = headers.data
     if isinstance(headers, (bytes, bytearray, memoryview, np.ndarray)):
         rows = header_bytes(headers)
         for start in range(0, len(rows), chunk):
@@ -593,12 +598,13 @@ def verify(headers, network: str | NetworkParams = "mainnet", start_height: int 
            progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Verify a contiguous run of headers that starts at ``start_height``.
 
-    ``headers``: N*80 bytes, an (N, 80) uint8 array, or an iterable of such chunks (a reader's
-    stream: the file is never held whole). ``anchor``: what precedes the window (an
-    ``Anchor``, the earlier headers as bytes, or the display hex of the block before); without
-    one, the rules that need earlier headers are listed in ``report.not_checked``, never as
-    failures. Windows starting at height 1 or right after a checkpoint anchor themselves.
-    ``now`` (unix seconds) defaults to the clock. Stops at the first failure.
+    ``headers``: N*80 bytes, an (N, 80) uint8 array, what ``io.read_headers`` returns, or an
+    iterable of such chunks (a reader's stream: the file is never held whole). ``anchor``:
+    what precedes the window (an ``Anchor``, the earlier headers as bytes, or the display hex
+    of the block before); without one, the rules that need earlier headers are listed in
+    ``report.not_checked``, never as failures. Windows starting at height 1 or right after a
+    checkpoint anchor themselves. ``now`` (unix seconds) defaults to the clock. Stops at the
+    first failure.
     """
     params = get_params(network)
     if not isinstance(start_height, int) or start_height < 0:

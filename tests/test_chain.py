@@ -340,3 +340,11 @@ def test_random_mutations_and_windows_agree_with_reference(headers_dir):
                                               80 * start])
         both(bad[80 * start:], "testnet3", start, anchor, now=h.time + 10**5,
              chunk=rng.choice([None, 97, 1000]))
+
+
+def test_verify_accepts_what_the_reader_returns(headers_dir):
+    from hashcore import io
+
+    path = headers_dir / "mainnet" / "mainnet_0_9999.bin"
+    report = chain.verify(io.read_headers(path), "mainnet")
+    assert report.ok and report.count == 10_000 and report.tip_height == 9999
