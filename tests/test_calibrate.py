@@ -247,11 +247,12 @@ def test_fleet_derating_by_hand():
     assert s21.hashrate_factor == pytest.approx((190 / 200 + 196 / 200) / 2)
     assert s21.power_factor == pytest.approx(3420 / 3500)
     assert s21.efficiency_factor == pytest.approx((3420 / 190) / 17.5)
+    spec = asics.lookup("Whatsminer M60S")  # the nominal figures come from the catalogue
     assert (m60s.machines, m60s.machines_with_power) == (2, 2)
-    assert m60s.hashrate_factor == pytest.approx((180 + 184) / 2 / 186)
-    assert m60s.power_factor == pytest.approx((3300 + 3280) / 2 / 3255)
+    assert m60s.hashrate_factor == pytest.approx((180 + 184) / 2 / spec.hashrate_ths)
+    assert m60s.power_factor == pytest.approx((3300 + 3280) / 2 / spec.power_w)
     assert m60s.efficiency_factor == pytest.approx(
-        ((3300 / 180) / 17.5 + (3280 / 184) / 17.5) / 2)
+        ((3300 / 180) + (3280 / 184)) / 2 / spec.efficiency_j_per_th)
 
 
 @pytest.mark.parametrize("body, where, what", [
