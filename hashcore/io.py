@@ -40,6 +40,7 @@ from hashcore.params import NETWORKS, NetworkParams, network_of_magic
 
 FORMATS = ("auto", "raw", "hex", "blk", "json", "electrum")
 _TEXT_RE = re.compile(rb"^[\x20-\x7e\t\r\n]*$")
+_CONTROL_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # bytes text never holds
 _BLK_RE = re.compile(r"^blk(\d+)\.dat$")
 _MAX_BLOCK_SIZE = 4_000_000 + 1_000  # MAX_BLOCK_SERIALIZED_SIZE (Core consensus.h), with slack
 RAW_CHUNK_HEADERS = 1 << 16
@@ -99,7 +100,9 @@ def detect_format(path: str | os.PathLike) -> str:
     if network_of_magic(magic) is not None:
         return "blk"
     stripped = head.lstrip()
-    if stripped[:1] in (b"{", b"[", b'"'):
+    # JSON is text; a raw header whose version byte happens to be '{', '[' or '"' is not
+    # (its hashes hold control bytes), so only text that opens like JSON is taken as JSON.
+    if stripped[:1] in (b"{", b"[", b'"') and not _CONTROL_RE.search(head):
         return "json"
     if _TEXT_RE.match(head):  # text: hex (raw headers always hold non-printable bytes)
         return "hex"

@@ -205,3 +205,13 @@ def test_raw_writer_and_detection(tmp_path, real):
     got = io.read_headers(path)
     assert got.data == real and got.format == "raw"
     assert b"".join(io.iter_raw_chunks(path, 7)) == real
+
+
+@pytest.mark.parametrize("first", [b"{", b"[", b'"'])
+def test_raw_header_opening_like_json_is_still_raw(tmp_path, headers_dir, first):
+    raw = (headers_dir / "mainnet" / "mainnet_0_9999.bin").read_bytes()[:800]
+    data = first + raw[1:]
+    path = tmp_path / "headers.bin"
+    path.write_bytes(data)
+    assert io.detect_format(path) == "raw"
+    assert io.read_headers(path).data == data
