@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from hashcore import io
 from hashcore.asics import read_text_file
 from hashcore.calibrate import NetworkEstimate, PeriodEstimate
 from hashcore.errors import InputError, ReadError
@@ -189,19 +190,8 @@ def read_heights_json(path: str | Path, count: int) -> int | list[int]:
 
 
 def read_header_file(path: str | Path) -> bytes:
-    """Raw concatenated 80-byte headers; a length that is not a multiple of 80 is an error."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(str(path), "open", exc.strerror or str(exc)) from None
-    if len(data) % HEADER_SIZE:
-        whole = len(data) - len(data) % HEADER_SIZE
-        raise ReadError(str(path), f"byte {whole}",
-                        f"{len(data)} bytes is not a whole number of {HEADER_SIZE}-byte headers")
-    if not data:
-        raise ReadError(str(path), "byte 0", "no headers")
-    return data
+    """Raw concatenated 80-byte headers, through the project's one raw reader."""
+    return io.read_headers(path, format="raw").data
 
 
 def estimate_from_files(headers_path: str | Path, heights_json: str | Path | None = None,

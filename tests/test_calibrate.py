@@ -224,7 +224,7 @@ def test_heights_and_file_errors(tmp_path, headers_dir):
         netrate.estimate_network(buf[:240], [0, 5, 1])
     odd = tmp_path / "odd.bin"
     odd.write_bytes(buf + b"\x00" * 7)
-    with pytest.raises(ReadError, match=r"odd.bin: byte 800: 807 bytes"):
+    with pytest.raises(ReadError, match=r"odd.bin: byte 800: truncated header: 7 bytes left over"):
         netrate.estimate_from_files(odd, tmp_path / "x.json")
     plain = tmp_path / "plain.bin"
     plain.write_bytes(buf)
