@@ -28,7 +28,7 @@ import json
 import mmap
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -341,8 +341,13 @@ def read_blk_file(path: Path, key: bytes | None, out: bytearray,
     return network
 
 
-def read_blk(path: str | os.PathLike, network: NetworkParams | None = None) -> HeaderInput:
-    """A blk*.dat file, or a node's blocks/ folder (every blk*.dat in order, with xor.dat)."""
+def read_blk(path: str | os.PathLike, network: NetworkParams | None = None,
+             progress: Callable[[int, int], None] | None = None) -> HeaderInput:
+    """A blk*.dat file, or a node's blocks/ folder (every blk*.dat in order, with xor.dat).
+
+    ``progress(files_done, files_total)`` is called after each file: a mainnet node's
+    folder holds thousands of them and takes about a minute.
+    """
     p = Path(path)
     files = _blk_files(p) if p.is_dir() else [p]
     if not files:
@@ -350,18 +355,24 @@ def read_blk(path: str | os.PathLike, network: NetworkParams | None = None) -> H
     folder = p if p.is_dir() else p.parent
     key = _xor_key(folder, str(p))
     out = bytearray()
-    for f in files:
+    for done, f in enumerate(files, 1):
         if f.stat().st_size == 0:
             raise ReadError(str(f), "byte 0", "the file is empty")
         network = read_blk_file(f, key, out, network)
+        if progress is not None:
+            progress(done, len(files))
     _check_not_empty(str(p), len(out))
     return HeaderInput(bytes(out), "blk", [str(f) for f in files], network=network,
                        in_order=False)
 
 
 def read_headers(path: str | os.PathLike, format: str = "auto",
-                 network: NetworkParams | None = None) -> HeaderInput:
-    """Read one file (or blocks/ folder) in the given or detected format."""
+                 network: NetworkParams | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> HeaderInput:
+    """Read one file (or blocks/ folder) in the given or detected format.
+
+    ``progress`` is passed to the blk reader (files done, files in all).
+    """
     p = Path(path)
     if format not in FORMATS:
         raise ReadError(str(p), "argument", f"unknown format '{format}' "
@@ -382,7 +393,7 @@ def read_headers(path: str | os.PathLike, format: str = "auto",
             return read_hex(p)
         if fmt == "json":
             return read_json(p)
-        return read_blk(p, network)
+        return read_blk(p, network, progress)
     except PermissionError:
         raise ReadError(str(p), "path", "permission denied") from None
     except IsADirectoryError:

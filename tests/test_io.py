@@ -45,7 +45,9 @@ def test_blk_folder_shuffled_reads_back_to_the_chain(tmp_path, real, xor):
         (tmp_path / "xor.dat").write_bytes(key)
         raw = (tmp_path / "blk00000.dat").read_bytes()
         assert raw[:4] != MAINNET.magic  # really obfuscated
-    got = io.read_headers(tmp_path)
+    calls = []
+    got = io.read_headers(tmp_path, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]  # one call per blk file, for the progress bar
     assert got.format == "blk" and got.network is MAINNET and not got.in_order
     assert got.data == b"".join(rows[i] for i in order)  # every header, in file order
     tree = HeaderTree(got.network, now=NOW)

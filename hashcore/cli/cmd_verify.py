@@ -51,7 +51,9 @@ class _Progress:
         self.bar = None
         self.task = None
 
-    def __call__(self, done: int) -> None:
+    def __call__(self, done: int, total: int | None = None) -> None:
+        if total is not None:
+            self.total = total
         if not self.enabled:
             return
         if self.bar is None:
@@ -130,7 +132,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
             tree_report = _tree([io.read_headers(paths[0], "raw")], params, start, args.now)
             report = tree_report.best
     else:
-        inputs = [io.read_headers(p, args.format) for p in paths]
+        inputs = []
+        for p in paths:
+            reading = _Progress(0, f"reading {p.name}", show_progress)
+            try:
+                inputs.append(io.read_headers(
+                    p, args.format, progress=reading))
+            finally:
+                reading.close()
         blk_net = next((i.network for i in inputs if i.network is not None), None)
         params = _resolve_network(args, inputs[0].data[:80], blk_net)
         stated = inputs[0].start_height
