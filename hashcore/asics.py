@@ -197,7 +197,7 @@ def _default_catalogue() -> tuple[Asic, ...]:
     return tuple(parse_catalogue(ref.read_text(encoding="utf-8"), "hashcore/data/asics.csv"))
 
 
-_BRANDS = ("antminer", "whatsminer", "avalon", "bitaxe")
+_BRANDS = ("antminer", "whatsminer", "avalon", "bitaxe", "teraflux")
 
 
 def normalize_model(name: str) -> str:

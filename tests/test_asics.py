@@ -48,10 +48,14 @@ def test_families_and_coolings_present(catalogue):
     assert "Antminer S9" in models
     for family in ("Antminer S19", "Antminer S21", "Antminer S23"):
         assert _family(catalogue, family), family
-    # air and hydro for the S19 and S21 families; the S23 is sourced only as the Hydro so far
-    for family in ("Antminer S19", "Antminer S21"):
+    # air and hydro for each of the S19, S21 and S23 families
+    for family in ("Antminer S19", "Antminer S21", "Antminer S23"):
         assert {a.cooling for a in _family(catalogue, family)} >= {"air", "hydro"}, family
-    assert "Antminer S23 Hyd" in models and models["Antminer S23 Hyd"].cooling == "hydro"
+    assert models["Antminer S23 Hyd"].cooling == "hydro" and models["Antminer S23"].cooling == "air"
+    # Auradine's Teraflux line in all three coolings
+    teraflux = {a.model: a.cooling for a in catalogue if a.maker == "Auradine"}
+    assert teraflux == {"Teraflux AT2880": "air", "Teraflux AH3880": "hydro",
+                        "Teraflux AI3680": "immersion"}
     assert {"Bitmain", "MicroBT", "Canaan", "Bitdeer"} <= makers
     assert any(m.startswith("Bitaxe") for m in models)
     assert {a.cooling for a in catalogue} <= set(asics.COOLINGS)
@@ -60,7 +64,10 @@ def test_families_and_coolings_present(catalogue):
 # the issue's families that a public source could be found for (docs/calibrate.md lists the rest)
 ISSUE_MODELS = ["Whatsminer M30S++", "Whatsminer M50S++", "Whatsminer M53S++", "Whatsminer M60",
                 "Whatsminer M60S", "Avalon A1346", "Avalon A1366", "Avalon A1466", "Avalon A16",
-                "Avalon A16 XP", "Antminer S19 XP Hyd", "Antminer S21 Hyd", "Antminer S23 Hyd"]
+                "Avalon A16 XP", "Antminer S19 XP Hyd", "Antminer S21 Hyd", "Antminer S23 Hyd",
+                "Whatsminer M30S+", "Whatsminer M63S", "Whatsminer M66S", "Whatsminer M70",
+                "Whatsminer M70S", "Whatsminer M70S+", "Avalon A1246", "Avalon A1566",
+                "Antminer S23", "Teraflux AT2880", "Teraflux AH3880", "Teraflux AI3680"]
 
 
 @pytest.mark.parametrize("model", ISSUE_MODELS)
@@ -77,7 +84,10 @@ def test_each_generation_is_more_efficient_and_later(catalogue):
                          ("Antminer S21", "Antminer S23 Hyd"),
                          ("Whatsminer M30S++", "Whatsminer M50S++"),
                          ("Whatsminer M50S++", "Whatsminer M60S"),
-                         ("Avalon A1346", "Avalon A1466"), ("Avalon A1466", "Avalon A16")]:
+                         ("Avalon A1246", "Avalon A1346"), ("Avalon A1466", "Avalon A1566"),
+                         ("Avalon A1346", "Avalon A1466"), ("Avalon A1466", "Avalon A16"),
+                         ("Whatsminer M60S", "Whatsminer M70S"),
+                         ("Antminer S21 Pro", "Antminer S23")]:
         assert m[newer].efficiency_j_per_th < m[older].efficiency_j_per_th, (older, newer)
         if m[older].release_year and m[newer].release_year:
             assert m[newer].release_year > m[older].release_year, (older, newer)
@@ -97,10 +107,17 @@ def test_derived_power_matches_its_note(catalogue):
         assert a.power_w == pytest.approx(ths * jth, abs=0.05), a.model
 
 
+def test_teraflux_brand_word_is_optional():
+    assert asics.lookup("AT2880").model == asics.lookup("Auradine Teraflux AT2880").model
+
+
 def test_plus_suffixes_are_distinct_models():
     assert asics.lookup("M30S++").model == "Whatsminer M30S++"
-    with pytest.raises(asics.UnknownModel, match="Whatsminer M30S\\+\\+"):
-        asics.lookup("M30S+")
+    assert asics.lookup("M30S+").model == "Whatsminer M30S+"
+    assert asics.lookup("M70S+").model == "Whatsminer M70S+"
+    assert asics.lookup("M70S").model == "Whatsminer M70S"
+    with pytest.raises(asics.UnknownModel, match="Whatsminer M70S"):
+        asics.lookup("M70S+++")
 
 
 def test_prices_carry_dates(catalogue):
